@@ -1,0 +1,54 @@
+"""Petition service: sign, confirm by email, count honestly."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from petition.config import build_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(build_config(Path(app.instance_path), config))
+    app.json.sort_keys = False  # keep the documented field order of the JSON API
+    register_extensions(app)
+    register_blueprints(app)
+
+    from petition import cli, errors, headers
+
+    errors.register(app)
+    headers.register(app)
+    cli.register(app)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Only the configured number of proxies are believed; a client's own X-Forwarded-For is not.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from petition.db_engine import configure_engine
+    from petition.extensions import babel, csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    babel.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from petition.api.views import bp as api_bp
+    from petition.api.views import health_bp
+    from petition.extensions import csrf
+    from petition.public.views import bp as public_bp
+
+    # Public forms carry their own cookie-free token; the API authenticates by key, not cookie.
+    csrf.exempt(public_bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)

@@ -1,0 +1,58 @@
+"""Read endpoints of the public API, and the health check."""
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from petition.api.serialise import petition_detail, petition_summary
+from petition.extensions import db
+from petition.models import Petition, PetitionStatus, SignatureCount
+from petition.services import counting
+from petition.services.petitions import get_by_slug
+from petition.timeutil import utcnow
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+health_bp = Blueprint("health", __name__)
+
+
+def public_json(payload: dict):
+    """Cacheable for a second (totals must show within two), revalidated cheaply by ETag."""
+    response = jsonify(payload)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=1, stale-while-revalidate=1"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/petitions")
+def list_petitions():
+    now = utcnow()
+    petitions = db.session.scalars(
+        select(Petition).where(Petition.status != PetitionStatus.DRAFT).order_by(Petition.id)
+    ).all()
+    totals = dict(
+        db.session.execute(
+            select(SignatureCount.petition_id, func.sum(SignatureCount.count)).group_by(SignatureCount.petition_id)
+        ).all()
+    )
+    visible = [p for p in petitions if p.status_at(now) != PetitionStatus.DRAFT]
+    return public_json({"petitions": [petition_summary(p, int(totals.get(p.id) or 0), now) for p in visible]})
+
+
+@bp.get("/petitions/<slug>")
+def get_petition(slug: str):
+    now = utcnow()
+    petition = get_by_slug(db.session, slug)
+    if petition is None or petition.status_at(now) == PetitionStatus.DRAFT:
+        return {"error": "not_found", "message": "No such petition."}, 404
+    return public_json(petition_detail(petition, counting.read_counts(db.session, petition.id), now))
+
+
+@health_bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "unavailable"}, 503
+    return {"status": "ok"}

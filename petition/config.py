@@ -1,0 +1,69 @@
+"""Configuration: defaults, then the environment, then the caller's overrides (tests)."""
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+CONFIRM_TOKEN_DAYS = 7
+
+
+def _instance_secret(instance: Path, name: str) -> str:
+    """A random secret generated on first use and kept in the instance folder.
+
+    Created with O_EXCL so that gunicorn workers starting together agree on one value."""
+    path = instance / name
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def database_url(url: str) -> str:
+    """SQLAlchemy 2 maps bare `postgresql://` to psycopg2; this project ships psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def build_config(instance: Path, overrides: dict | None = None) -> dict:
+    env = os.environ
+    overrides = overrides or {}
+
+    def setting(name: str, default=None):
+        if name in overrides:
+            return overrides[name]
+        return env.get(name) or default
+
+    def secret(name: str, filename: str) -> str:
+        return setting(name) or _instance_secret(instance, filename)
+
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url(setting("DATABASE_URL") or f"sqlite:///{instance / 'petition.db'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": secret("SECRET_KEY", "secret_key"),
+        # Personal fields are sealed with the first key; older keys still open what they sealed.
+        "DATA_KEYS": secret("DATA_KEYS", "data_keys"),
+        # Keys the email hash that deduplicates signatures; it must never change once people have signed.
+        "HASH_KEY": secret("HASH_KEY", "hash_key"),
+        "BASE_URL": str(setting("BASE_URL", "http://127.0.0.1:5000")).rstrip("/"),
+        "MAIL_URL": setting("MAIL_URL") or f"file://{instance / 'outbox'}",
+        "MAIL_FROM": setting("MAIL_FROM", "petitions@localhost"),
+        "REDIS_URL": setting("REDIS_URL"),
+        "TRUSTED_PROXIES": int(setting("TRUSTED_PROXIES", 0)),
+        "MIN_FILL_SECONDS": float(setting("MIN_FILL_SECONDS", 2)),
+        "EMAIL_CHECK_DELIVERABILITY": str(setting("EMAIL_CHECK_DELIVERABILITY", "")).lower() in {"1", "true", "yes"},
+        "CONFIRM_TOKEN_MAX_AGE": CONFIRM_TOKEN_DAYS * 24 * 3600,
+        "SIGN_FORM_MAX_AGE": 24 * 3600,
+        "MAX_EMAILS_PER_SIGNATURE": 5,
+        "COUNTER_SHARDS": int(setting("COUNTER_SHARDS", 16)),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    config.update({key: value for key, value in overrides.items() if key != "DATABASE_URL"})
+    return config

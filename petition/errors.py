@@ -1,0 +1,52 @@
+"""Error pages: JSON under /api, a plain generic page for people; never a traceback."""
+
+from flask import Flask, render_template, request
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from petition.extensions import db
+
+_TITLES = {
+    400: "This request could not be understood",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed",
+    413: "Too much data",
+    429: "Too many requests",
+    503: "Temporarily unavailable",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _render(status: int, description: str | None = None):
+    if _wants_json():
+        return {"error": _TITLES.get(status, "error").lower().replace(" ", "_"), "status": status}, status
+    return render_template(
+        "errors/error.html", status=status, title=_TITLES.get(status, "Error"), kind=description
+    ), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _render(error.code or 500, error.description if error.code == 400 else None)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # The database is down or unreachable: say so plainly; the pool reconnects when it is back.
+        db.session.rollback()
+        app.logger.warning("database unavailable: %s", type(error.orig).__name__)
+        return _render(503)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error):
+        db.session.rollback()
+        app.logger.exception("database error")
+        return _render(500)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error):
+        return _render(500)

@@ -1,0 +1,1 @@
+"""Outgoing mail: composed from the outbox by a worker, never inside a web request."""

@@ -1,0 +1,111 @@
+"""Where mail goes, chosen by MAIL_URL: an SMTP server, or a folder of .eml files."""
+
+import contextlib
+import os
+import smtplib
+import ssl
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class TemporaryFailure(Exception):
+    """Try again later: the server is away, busy or answered 4xx."""
+
+
+class PermanentFailure(Exception):
+    """Will never succeed as it is (5xx: no such mailbox, refused)."""
+
+
+class FileBackend:
+    """One RFC 5322 file per message, written whole under a temporary name and then renamed, so a
+    reader of the folder never sees half a message."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def __enter__(self):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send(self, message: EmailMessage) -> None:
+        data = message.as_bytes()
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            final = self.directory / (Path(tmp).name.removeprefix(".tmp-"))
+            os.replace(tmp, final)
+        except OSError as error:
+            Path(tmp).unlink(missing_ok=True)
+            raise TemporaryFailure(f"cannot write to the outbox folder: {error.strerror}") from error
+
+
+class SmtpBackend:
+    """One connection reused for a whole batch of messages."""
+
+    def __init__(self, host: str, port: int, username: str | None, password: str | None, tls: str | None):
+        self.host, self.port, self.username, self.password, self.tls = host, port, username, password, tls
+        self.connection: smtplib.SMTP | None = None
+
+    def __enter__(self):
+        try:
+            if self.tls == "ssl":
+                self.connection = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=30, context=ssl.create_default_context()
+                )
+            else:
+                self.connection = smtplib.SMTP(self.host, self.port, timeout=30)
+                if self.tls == "starttls":
+                    self.connection.starttls(context=ssl.create_default_context())
+            if self.username:
+                self.connection.login(self.username, self.password or "")
+        except smtplib.SMTPAuthenticationError as error:
+            raise TemporaryFailure(f"SMTP login refused ({error.smtp_code})") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryFailure(f"cannot reach the SMTP server: {type(error).__name__}") from error
+        return self
+
+    def __exit__(self, *exc):
+        if self.connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.connection.quit()
+            self.connection = None
+        return False
+
+    def send(self, message: EmailMessage) -> None:
+        assert self.connection is not None
+        try:
+            self.connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            if all(code >= 500 for code in codes):
+                raise PermanentFailure(f"recipient refused ({codes[0]})") from error
+            raise TemporaryFailure(f"recipient deferred ({codes[0]})") from error
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code >= 500:
+                raise PermanentFailure(f"SMTP refused the message ({error.smtp_code})") from error
+            raise TemporaryFailure(f"SMTP deferred the message ({error.smtp_code})") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryFailure(f"SMTP connection lost: {type(error).__name__}") from error
+
+
+def backend_from_url(url: str):
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FileBackend(Path(unquote(parts.path)))
+    if parts.scheme == "smtp":
+        tls = parse_qs(parts.query).get("tls", [None])[0]
+        if tls not in (None, "starttls", "ssl"):
+            raise ValueError("MAIL_URL tls must be starttls or ssl")
+        port = parts.port or (465 if tls == "ssl" else 25)
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        return SmtpBackend(parts.hostname or "localhost", port, username, password, tls)
+    raise ValueError("MAIL_URL must start with smtp:// or file://")

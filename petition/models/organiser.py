@@ -1,0 +1,41 @@
+"""People who run petitions, and which petitions each may see or change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from petition.models.base import Base
+from petition.models.petition import Petition, str_enum
+from petition.timeutil import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    VIEWER = "viewer"
+
+
+class Organiser(Base):
+    __tablename__ = "organisers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lower-cased at creation; organisers are staff, not signers, so their address is kept in clear.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organiser", cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id", ondelete="CASCADE"), primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "membership_role"))
+
+    organiser: Mapped[Organiser] = relationship(back_populates="memberships")
+    petition: Mapped[Petition] = relationship()

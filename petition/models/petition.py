@@ -1,0 +1,90 @@
+"""A petition: its text, its life (draft, open, closed) and the rules its goal follows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from petition.models.base import Base
+from petition.timeutil import UTCDateTime, utcnow
+
+
+def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    """Stored as its value in a VARCHAR with a CHECK constraint: portable and readable in a dump."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class PetitionStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RuleSet(StrEnum):
+    ECI = "eci"
+    SIMPLE = "simple"
+
+
+class Petition(Base):
+    __tablename__ = "petitions"
+    __table_args__ = (
+        CheckConstraint("goal_total IS NULL OR goal_total > 0", name="goal_positive"),
+        CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="closes_after_opening"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(1000), default="")
+    body_markdown: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[PetitionStatus] = mapped_column(str_enum(PetitionStatus, "petition_status"))
+    rules: Mapped[RuleSet] = mapped_column(str_enum(RuleSet, "rule_set"))
+    goal_total: Mapped[int | None] = mapped_column(Integer)
+    min_countries: Mapped[int | None] = mapped_column(Integer)
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    country_targets: Mapped[list[CountryTarget]] = relationship(
+        back_populates="petition", cascade="all, delete-orphan", order_by="CountryTarget.country"
+    )
+
+    def status_at(self, now: datetime) -> PetitionStatus:
+        """The status people see: an open petition past its closing time is closed, whether or not
+        the scheduled job has stamped it yet."""
+        if self.status == PetitionStatus.OPEN and self.closes_at is not None and now >= self.closes_at:
+            return PetitionStatus.CLOSED
+        if self.status == PetitionStatus.OPEN and self.opens_at is not None and now < self.opens_at:
+            return PetitionStatus.DRAFT
+        return self.status
+
+    def is_accepting_signatures(self, now: datetime) -> bool:
+        return self.status_at(now) == PetitionStatus.OPEN
+
+    def thresholds(self) -> dict[str, int]:
+        return {t.country: t.threshold for t in self.country_targets}
+
+
+class CountryTarget(Base):
+    """A per-country threshold: the ECI minimum fixed when the petition was created, or a simple target."""
+
+    __tablename__ = "country_targets"
+    __table_args__ = (CheckConstraint("threshold > 0", name="threshold_positive"),)
+
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    threshold: Mapped[int] = mapped_column(Integer)
+
+    petition: Mapped[Petition] = relationship(back_populates="country_targets")

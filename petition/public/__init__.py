@@ -1,0 +1,1 @@
+"""Public pages: petitions, signing and confirming."""

@@ -1,0 +1,154 @@
+"""Public pages: the list of petitions, a petition with its signing form, and confirmation."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from petition.extensions import db
+from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
+from petition.public import form_token
+from petition.public.forms import SignForm
+from petition.public.origin import is_same_origin_post
+from petition.rules.countries import country_name
+from petition.services import confirming, counting, signing
+from petition.services.markdown import render_markdown
+from petition.services.personal import canonical_email
+from petition.services.petitions import allowed_countries, get_by_slug
+from petition.timeutil import utcnow
+
+bp = Blueprint("public", __name__)
+
+
+def get_public_petition(slug: str) -> Petition:
+    """404 for unknown petitions and drafts alike: a draft is nobody's business yet."""
+    petition = get_by_slug(db.session, slug)
+    if petition is None or petition.status_at(utcnow()) == PetitionStatus.DRAFT:
+        abort(404)
+    return petition
+
+
+def new_sign_form(petition: Petition, formdata=None) -> SignForm:
+    return SignForm(
+        formdata=formdata,
+        allowed_countries=allowed_countries(petition),
+        check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+    )
+
+
+def petition_context(petition: Petition, form: SignForm) -> dict:
+    now = utcnow()
+    counts = counting.read_counts(db.session, petition.id)
+    progress = counting.progress_of(petition, counts)
+    days_left = None
+    if petition.closes_at is not None and petition.is_accepting_signatures(now):
+        days_left = max(0, (petition.closes_at - now).days)
+    if not form.form_token.data or form.errors:
+        form.form_token.data = form_token.issue(petition.id)
+    return {
+        "petition": petition,
+        "status": petition.status_at(now),
+        "body_html": render_markdown(petition.body_markdown),
+        "progress": progress,
+        "country_name": country_name,
+        "days_left": days_left,
+        "form": form,
+    }
+
+
+@bp.get("/")
+def index():
+    now = utcnow()
+    petitions = db.session.scalars(
+        select(Petition).where(Petition.status == PetitionStatus.OPEN).order_by(Petition.created_at.desc())
+    ).all()
+    petitions = [p for p in petitions if p.is_accepting_signatures(now)]
+    totals = dict(
+        db.session.execute(
+            select(SignatureCount.petition_id, func.sum(SignatureCount.count)).group_by(SignatureCount.petition_id)
+        ).all()
+    )
+    return render_template("public/index.html", petitions=petitions, totals=totals)
+
+
+@bp.get("/p/<slug>")
+def petition_page(slug: str):
+    petition = get_public_petition(slug)
+    form = new_sign_form(petition)
+    form.source.data = request.args.get("source", "")
+    return render_template("public/petition.html", **petition_context(petition, form))
+
+
+@bp.post("/p/<slug>/sign")
+def sign(slug: str):
+    petition = get_public_petition(slug)
+    now = utcnow()
+    if not petition.is_accepting_signatures(now):
+        return render_template("public/not_open.html", petition=petition, status=petition.status_at(now)), 403
+    if not is_same_origin_post(request):
+        return render_template("public/form_expired.html", petition=petition, foreign=True), 403
+    form = new_sign_form(petition, request.form)
+    token_check = form_token.check(form.form_token.data, petition.id)
+    if token_check == form_token.TokenCheck.INVALID:
+        # An expired page: show the form again with what was typed, and a fresh token.
+        form.form_token.data = None
+        context = petition_context(petition, form)
+        return render_template("public/petition.html", form_expired=True, **context), 400
+    if not form.validate():
+        return render_template("public/petition.html", **petition_context(petition, form)), 422
+
+    suspicious = token_check == form_token.TokenCheck.TOO_FAST or bool(form.website.data)
+    signing.sign(
+        db.session,
+        petition,
+        signer_from_form(form),
+        now=now,
+        source=f"web/{form.source_code}" if form.source_code else "web",
+        ip=request.remote_addr,
+        suspicious=suspicious,
+    )
+    db.session.commit()
+    return redirect(url_for("public.check_email", slug=petition.slug), code=303)
+
+
+def signer_from_form(form: SignForm) -> signing.SignerInput:
+    address, local_part, ascii_domain = form.email_parts
+    return signing.SignerInput(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        email=address,
+        email_canonical=canonical_email(local_part, ascii_domain),
+        country=form.country.data,
+        keep_informed=bool(form.keep_informed.data),
+    )
+
+
+@bp.get("/p/<slug>/check-email")
+def check_email(slug: str):
+    petition = get_public_petition(slug)
+    return render_template("public/check_email.html", petition=petition)
+
+
+def _signature_for_token(token: str) -> Signature:
+    signature_id = confirming.read_confirm_token(token)
+    signature = db.session.get(Signature, signature_id) if signature_id is not None else None
+    if signature is None or signature.status == SignatureStatus.FLAGGED:
+        abort(400, description="confirm_link")
+    return signature
+
+
+@bp.get("/confirm/<token>")
+def confirm_page(token: str):
+    """Shows a button and changes nothing: mail scanners that follow links must not confirm."""
+    signature = _signature_for_token(token)
+    template = "public/thanks.html" if signature.status == SignatureStatus.CONFIRMED else "public/confirm.html"
+    return render_template(template, petition=signature.petition, token=token)
+
+
+@bp.post("/confirm/<token>")
+def confirm(token: str):
+    signature = _signature_for_token(token)
+    petition = signature.petition
+    confirmed = confirming.confirm(db.session, signature.id, utcnow())
+    db.session.commit()
+    if confirmed is not None:
+        counting.stamp_milestones(db.session, petition, utcnow())
+    return redirect(url_for("public.confirm_page", token=token), code=303)

@@ -1,0 +1,31 @@
+"""ISO 3166-1 alpha-2 countries, named from Babel's CLDR data, with the EU's `EL` for Greece."""
+
+from functools import cache
+
+from babel import Locale
+
+# CLDR territories with two-letter codes that are not ISO 3166-1 countries.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ"}
+_ALIASES = {"EL": "GR", "UK": "GB"}
+
+
+@cache
+def iso_countries() -> frozenset[str]:
+    territories = Locale("en").territories
+    return frozenset(code for code in territories if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
+
+
+def normalise_country(value: str) -> str:
+    """`el`, ` GR ` and `gr` all mean Greece; returns the ISO code, or the cleaned input if unknown."""
+    code = value.strip().upper()
+    return _ALIASES.get(code, code)
+
+
+@cache
+def country_name(code: str, locale: str = "en") -> str:
+    return Locale.parse(locale).territories.get(code, code)
+
+
+def sorted_by_name(codes, locale: str = "en") -> list[tuple[str, str]]:
+    """(code, name) pairs in the reader's alphabetical order."""
+    return sorted(((code, country_name(code, locale)) for code in codes), key=lambda pair: pair[1].casefold())

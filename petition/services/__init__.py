@@ -1,0 +1,1 @@
+"""Domain operations: plain functions over models and values, never touching the HTTP request."""

@@ -1,0 +1,56 @@
+"""Confirmation links and confirming: a signature moves from pending to counted exactly once."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from petition.models import Signature, SignatureStatus
+from petition.services import counting
+
+_CONFIRM_SALT = "signature-confirm"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT)
+
+
+def make_confirm_token(signature_id: int) -> str:
+    """The payload is the signature's id only: a leaked link reveals nobody."""
+    return _serializer().dumps({"s": signature_id})
+
+
+def read_confirm_token(token: str) -> int | None:
+    """The signature id, or None for a tampered, expired or wrong-purpose token."""
+    try:
+        payload = _serializer().loads(token, max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    except BadData:
+        return None
+    signature_id = payload.get("s") if isinstance(payload, dict) else None
+    return signature_id if isinstance(signature_id, int) else None
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    petition_id: int
+    country: str
+
+
+def confirm(session: Session, signature_id: int, now: datetime) -> Confirmed | None:
+    """Confirm a pending signature and count it; the caller commits. Returns None when there was
+    nothing to confirm (already confirmed, flagged, or gone), which makes repeats harmless: the
+    conditional UPDATE lets exactly one of any number of racing requests through."""
+    row = session.execute(
+        update(Signature)
+        .where(Signature.id == signature_id, Signature.status == SignatureStatus.PENDING)
+        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+        .returning(Signature.petition_id, Signature.country)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return None
+    counting.add(session, row.petition_id, row.country, 1, now)
+    return Confirmed(row.petition_id, row.country)

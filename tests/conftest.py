@@ -1,0 +1,137 @@
+"""Fixtures: every test that touches the database runs once on SQLite and once on PostgreSQL.
+
+PostgreSQL runs when TEST_DATABASE_URL names a server: the suite creates its own database there (so
+parallel runs never meet), migrates it once, and empties every table before each test. Each test
+gets its own SQLite file, copied from one migrated template. With REQUIRE_TEST_SERVICES=1 (CI), a
+missing service fails the run instead of skipping.
+"""
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from petition import create_app
+from petition.extensions import db
+from petition.models import Base
+
+pytest_plugins = ["tests.helpers.fixtures"]
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_TEST_SERVICES") == "1"
+TEST_KEYS = {
+    "SECRET_KEY": "test-secret-key",
+    "DATA_KEYS": "q0Tz0bRrp2m5gdGyvCZ_4f0C0hO0b4cCLNAsZ4h7T8c=",
+    "HASH_KEY": "test-hash-key",
+}
+
+
+def missing_service(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_TEST_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def base_config(database_url: str, tmp_path: Path) -> dict:
+    return {
+        **TEST_KEYS,
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "BASE_URL": "http://petitions.test",
+        "MAIL_URL": f"file://{tmp_path / 'outbox'}",
+        "MAIL_FROM": "petitions@petitions.test",
+        "MIN_FILL_SECONDS": 0,
+        "ARGON2_CHEAP": True,
+        "COUNTER_SHARDS": 4,
+    }
+
+
+def migrate(database_url: str, tmp_path: Path) -> None:
+    app = create_app(base_config(database_url, tmp_path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "petition.db"
+    migrate(f"sqlite:///{path}", path.parent)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgresql_url(tmp_path_factory):
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        missing_service("PostgreSQL tests need TEST_DATABASE_URL")
+    server_url = make_url(server.replace("postgresql+psycopg://", "postgresql://", 1))
+    name = f"petition_test_{uuid.uuid4().hex[:12]}"
+    conninfo = server_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        missing_service(f"PostgreSQL at {server_url.host}:{server_url.port} is unreachable: {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = server_url.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    migrate(url, tmp_path_factory.mktemp("pg-migrate"))
+    yield url
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _empty_postgresql(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        if request.node.get_closest_marker("postgresql_only"):
+            pytest.skip("PostgreSQL only: SQLite serialises writers, so there is no race to test")
+        path = tmp_path / "petition.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgresql_url")
+    _empty_postgresql(url)
+    return url
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    """Tests may change this dict before the `app` fixture is first used."""
+    return base_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(app_config):
+    """No application context is left pushed: each request, and each `with app.app_context()` in a
+    test, gets its own session, as in production."""
+    app = create_app(app_config)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def form_token_of(html: str) -> str:
+    match = re.search(r'name="form_token" type="hidden" value="([^"]*)"', html)
+    assert match, "the page has no signing form"
+    return match.group(1)

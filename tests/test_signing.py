@@ -1,0 +1,235 @@
+"""Signing through the form: what a signer sees, what is stored, and which email goes out."""
+
+from datetime import date
+
+from sqlalchemy import select, text
+
+from petition.extensions import db
+from petition.models import OutboxMessage, Petition, PetitionStatus, Signature, SignatureStatus
+from tests.conftest import form_token_of
+from tests.helpers.fixtures import form_fields
+
+
+def signatures(app) -> list[Signature]:
+    with app.app_context():
+        return db.session.scalars(select(Signature).order_by(Signature.id)).all()
+
+
+def test_signing_stores_a_pending_signature_and_mails_a_confirmation_link(app, petition_id, sign_form, outbox):
+    response = sign_form(email="ana@example.org", country="DE")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/p/demo/check-email"
+    [signature] = signatures(app)
+    assert signature.status == SignatureStatus.PENDING and signature.country == "DE"
+    assert outbox.deliver() == 1
+    [message] = outbox.to("ana@example.org")
+    assert "Ban biometric mass surveillance" in message["Subject"]
+    assert outbox.confirm_path("ana@example.org").startswith("/confirm/")
+    assert app.test_client().get("/api/v1/petitions/demo").json["total"] == 0
+
+
+def test_check_email_page_tells_the_signer_what_to_do(client, petition_id):
+    page = client.get("/p/demo/check-email")
+    assert page.status_code == 200
+    assert "Check your inbox" in page.get_data(as_text=True)
+
+
+def test_each_invalid_field_gets_its_own_message_and_nothing_is_stored(app, petition_id, sign_form, outbox):
+    response = sign_form(first_name="  ", last_name="K\u202eovač", email="not-an-address", country="XX", consent=None)
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    for field, message in [
+        ("first_name", "This field is required."),
+        ("last_name", "Please remove invisible or control characters."),
+        ("email", "Please enter a valid email address."),
+        ("country", "Please choose a country from the list."),
+        ("consent", "Please tick this box to sign"),
+    ]:
+        assert f'id="{field}-error">{message}' in html, field
+    assert 'value="not-an-address"' in html, "what the signer typed is kept"
+    assert signatures(app) == []
+    assert outbox.deliver() == 0
+
+
+def test_greece_may_be_given_as_el(app, petition_id, sign_form):
+    assert sign_form(country="EL").status_code == 303
+    assert signatures(app)[0].country == "GR"
+
+
+def test_names_are_trimmed_and_normalised(app, petition_id, sign_form, outbox):
+    sign_form(first_name="  Zoe\u0301   Marie ", last_name="Kovač")
+    outbox.deliver()
+    body = outbox.text_of(outbox.to("ana@example.org")[0])
+    assert "Hello Zo\u00e9 Marie," in body
+
+
+def test_signers_outside_the_eu_cannot_sign_an_eci_petition(app, petition_id, sign_form):
+    response = sign_form(country="US")
+    assert response.status_code == 422
+    assert signatures(app) == []
+
+
+def test_simple_petitions_accept_any_iso_country(app, make_petition, sign_form):
+    make_petition(slug="cameras", rules="simple", goal=10_000)
+    assert sign_form(slug="cameras", country="RS").status_code == 303
+    assert signatures(app)[0].country == "RS"
+
+
+def test_the_response_is_the_same_for_new_pending_and_confirmed_addresses(app, petition_id, sign_form, client, outbox):
+    first = sign_form(email="ana@example.org")
+    again_pending = sign_form(email="ana@example.org")
+    outbox.deliver()
+    client.post(outbox.confirm_path("ana@example.org"))
+    again_confirmed = sign_form(email="ana@example.org")
+
+    for response in (again_pending, again_confirmed):
+        assert response.status_code == first.status_code
+        assert response.headers["Location"] == first.headers["Location"]
+        assert response.get_data() == first.get_data()
+        assert response.headers.get("Set-Cookie") == first.headers.get("Set-Cookie")
+
+
+def test_signing_again_while_pending_resends_the_link_at_most_five_times(app, petition_id, sign_form, outbox):
+    for _ in range(8):
+        assert sign_form(email="ana@example.org").status_code == 303
+    outbox.deliver()
+
+    assert len(outbox.to("ana@example.org")) == 5
+    assert len(signatures(app)) == 1
+
+
+def test_signing_again_after_confirming_sends_an_already_signed_email(app, petition_id, sign_form, client, outbox):
+    sign_form(email="ana@example.org")
+    outbox.deliver()
+    client.post(outbox.confirm_path("ana@example.org"))
+
+    sign_form(email="Ana+again@EXAMPLE.org")
+    outbox.deliver()
+
+    last = outbox.to("ana@example.org")[-1] if outbox.to("ana@example.org") else None
+    latest = outbox.messages()[-1]
+    assert "already signed" in latest["Subject"]
+    assert last is not None
+    assert client.get("/api/v1/petitions/demo").json["total"] == 1
+
+
+def test_addresses_differing_only_in_case_or_plus_tag_are_one_signer(app, petition_id, sign_form):
+    sign_form(email="ana@example.org")
+    sign_form(email="ANA+petitions@Example.ORG")
+    assert len(signatures(app)) == 1
+
+
+def test_the_database_refuses_a_second_signature_with_the_same_email_hash(app, petition_id, sign_form):
+    sign_form(email="ana@example.org")
+    with app.app_context():
+        existing = db.session.scalars(select(Signature)).one()
+        clone = Signature(
+            petition_id=existing.petition_id,
+            status=SignatureStatus.PENDING,
+            email_hash=existing.email_hash,
+            email_sealed=b"x",
+            first_name_sealed=b"x",
+            last_name_sealed=b"x",
+            country="DE",
+        )
+        db.session.add(clone)
+        try:
+            db.session.commit()
+        except Exception as error:
+            assert "unique" in str(error).lower()
+        else:
+            raise AssertionError("a duplicate email hash was accepted")
+
+
+def test_no_name_or_address_is_readable_in_the_database(app, petition_id, sign_form):
+    sign_form(first_name="Ana", last_name="Kovač", email="ana.kovac@example.org")
+    with app.app_context():
+        rows = db.session.execute(text("SELECT * FROM signatures")).all()
+        outbox_rows = db.session.execute(text("SELECT * FROM outbox")).all()
+    dump = repr(rows + outbox_rows).lower()
+    for secret in ("ana.kovac", "example.org", "kovač", "kova\\xc4\\x8d", "ana"):
+        assert secret not in dump
+
+
+def test_a_new_signature_and_its_email_are_committed_together(app, petition_id, sign_form):
+    sign_form()
+    with app.app_context():
+        [message] = db.session.scalars(select(OutboxMessage)).all()
+        [signature] = db.session.scalars(select(Signature)).all()
+        assert message.signature_id == signature.id and message.kind == "confirm"
+
+
+def test_an_expired_form_asks_to_send_again_and_keeps_what_was_typed(app, petition_id, client):
+    response = client.post("/p/demo/sign", data=form_fields(first_name="Ana", form_token="expired.or.forged"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This form had expired" in html
+    assert 'value="Ana"' in html
+    assert signatures(app) == []
+    # The page carries a fresh token that works.
+    retry = client.post("/p/demo/sign", data=form_fields(form_token=form_token_of(html)))
+    assert retry.status_code == 303
+
+
+def test_a_post_from_another_site_is_refused(app, petition_id, client):
+    token = form_token_of(client.get("/p/demo").get_data(as_text=True))
+    response = client.post(
+        "/p/demo/sign",
+        data=form_fields(form_token=token),
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 403
+    assert "not recorded" in response.get_data(as_text=True)
+    assert signatures(app) == []
+
+
+def test_a_form_sent_faster_than_a_person_can_type_is_quietly_not_counted(
+    app, app_config, petition_id, sign_form, outbox
+):
+    app.config["MIN_FILL_SECONDS"] = 60
+    response = sign_form(email="bot@example.org")
+    assert response.status_code == 303 and response.headers["Location"] == "/p/demo/check-email"
+    [signature] = signatures(app)
+    assert signature.status == SignatureStatus.FLAGGED
+    assert outbox.deliver() == 0
+
+
+def test_a_filled_honeypot_is_quietly_not_counted(app, petition_id, sign_form, outbox):
+    response = sign_form(email="bot@example.org", website="http://spam.example")
+    assert response.status_code == 303
+    assert signatures(app)[0].status == SignatureStatus.FLAGGED
+    assert outbox.deliver() == 0
+
+
+def test_a_closed_petition_refuses_signatures_with_a_clear_page(app, petition_id, client):
+    token = form_token_of(client.get("/p/demo").get_data(as_text=True))
+    with app.app_context():
+        db.session.get(Petition, petition_id).status = PetitionStatus.CLOSED
+        db.session.commit()
+    response = client.post("/p/demo/sign", data=form_fields(form_token=token))
+    assert response.status_code == 403
+    assert "This petition is closed" in response.get_data(as_text=True)
+    assert signatures(app) == []
+    page = client.get("/p/demo").get_data(as_text=True)
+    assert 'name="form_token"' not in page and "closed" in page
+
+
+def test_a_draft_petition_is_not_public(app, make_petition, client):
+    make_petition(slug="later", draft=True)
+    assert client.get("/p/later").status_code == 404
+    assert client.post("/p/later/sign", data=form_fields()).status_code == 404
+
+
+def test_a_petition_past_its_closing_time_refuses_signatures(app, make_petition, client):
+    make_petition(slug="old", rules="simple", closes_on=date.today())
+    token = form_token_of(client.get("/p/old").get_data(as_text=True))
+    with app.app_context():
+        from datetime import UTC, datetime, timedelta
+
+        petition = db.session.scalars(select(Petition).where(Petition.slug == "old")).one()
+        petition.closes_at = datetime.now(UTC) - timedelta(seconds=1)
+        db.session.commit()
+    response = client.post("/p/old/sign", data=form_fields(form_token=token))
+    assert response.status_code == 403
