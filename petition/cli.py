@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -67,7 +68,7 @@ def register(app: Flask) -> None:
         click.echo(f"  email:    {DEMO_ORGANISER}")
         click.echo(f"  password: {password}")
 
-    petition_group = click.Group("petition", help="Manage petitions.")
+    petition_group = AppGroup("petition", help="Manage petitions.")
     app.cli.add_command(petition_group)
 
     @petition_group.command("create")
@@ -112,7 +113,7 @@ def register(app: Flask) -> None:
         url = f"{current_app.config['BASE_URL']}/p/{petition.slug}"
         click.echo(f"Created {petition.status.value} petition '{petition.slug}': {url}")
 
-    organiser_group = click.Group("organiser", help="Manage organiser accounts.")
+    organiser_group = AppGroup("organiser", help="Manage organiser accounts.")
     app.cli.add_command(organiser_group)
 
     @organiser_group.command("create")
