@@ -44,11 +44,14 @@ def register_blueprints(app: Flask) -> None:
     from petition.api.views import bp as api_bp
     from petition.api.views import health_bp
     from petition.extensions import csrf
+    from petition.privacy.views import bp as privacy_bp
     from petition.public.views import bp as public_bp
 
     # Public forms carry their own cookie-free token; the API authenticates by key, not cookie.
     csrf.exempt(public_bp)
+    csrf.exempt(privacy_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(privacy_bp)

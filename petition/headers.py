@@ -14,7 +14,7 @@ _CSP = "; ".join(
     ]
 )
 # Pages whose URL holds a secret (a confirmation token) must not leak it through Referer.
-_TOKEN_ENDPOINTS = {"public.confirm_page", "public.confirm"}
+_TOKEN_ENDPOINTS = {"public.confirm_page", "public.confirm", "privacy.withdraw_page", "privacy.withdraw"}
 
 
 def register(app: Flask) -> None:

@@ -17,12 +17,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from petition.models import MailKind, OutboxMessage, Signature
-from petition.services import personal
+from petition.services import personal, signature_links
 from petition.services.confirming import make_confirm_token
 
 _SUBJECTS = {
     MailKind.CONFIRM: lambda title: _("Please confirm your signature: %(title)s", title=title),
     MailKind.ALREADY_SIGNED: lambda title: _("You have already signed: %(title)s", title=title),
+    MailKind.DATA_REPORT: lambda title: _("What we hold about you: %(title)s", title=title),
 }
 
 
@@ -37,6 +38,23 @@ def header_safe(text: str, limit: int = 150) -> str:
     return cleaned[:limit]
 
 
+def held_about(signature: Signature) -> list[tuple[str, str]]:
+    """Everything stored with a signature, in words, for the person it belongs to."""
+    return [
+        (_("Petition"), signature.petition.title),
+        (_("First name"), personal.unseal(signature.first_name_sealed)),
+        (_("Last name"), personal.unseal(signature.last_name_sealed)),
+        (_("Email"), personal.unseal(signature.email_sealed)),
+        (_("Country"), signature.country),
+        (_("Status"), signature.status.value),
+        (_("Signed at (UTC)"), signature.created_at.strftime("%Y-%m-%d %H:%M")),
+        (_("Confirmed at (UTC)"), signature.confirmed_at.strftime("%Y-%m-%d %H:%M") if signature.confirmed_at else "-"),
+        (_("Where you signed"), signature.source),
+        (_("Keep me informed"), _("yes") if signature.keep_informed else _("no")),
+        (_("IP address"), _("kept only as a scrambled code, deleted after a few days") if signature.ip_hash else "-"),
+    ]
+
+
 def compose(session: Session, message: OutboxMessage) -> EmailMessage:
     signature = session.get(Signature, message.signature_id) if message.signature_id else None
     if signature is None:
@@ -48,8 +66,12 @@ def compose(session: Session, message: OutboxMessage) -> EmailMessage:
         "first_name": personal.unseal(signature.first_name_sealed),
         "petition_url": f"{base_url}/p/{petition.slug}",
         "confirm_url": f"{base_url}/confirm/{make_confirm_token(signature.id)}",
+        "withdraw_url": f"{base_url}/withdraw/{signature_links.WITHDRAW.make(signature.id)}",
+        "privacy_url": f"{base_url}/privacy",
         "base_url": base_url,
     }
+    if message.kind == MailKind.DATA_REPORT:
+        context["held"] = held_about(signature)
     email = EmailMessage()
     email["Subject"] = header_safe(_SUBJECTS[MailKind(message.kind)](header_safe(petition.title)))
     email["From"] = current_app.config["MAIL_FROM"]

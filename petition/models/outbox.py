@@ -26,6 +26,7 @@ class MailStatus(StrEnum):
 class MailKind(StrEnum):
     CONFIRM = "confirm"
     ALREADY_SIGNED = "already_signed"
+    DATA_REPORT = "data_report"
 
 
 class OutboxMessage(Base):

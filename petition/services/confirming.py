@@ -3,34 +3,20 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from petition.models import Signature, SignatureStatus
-from petition.services import counting
-
-_CONFIRM_SALT = "signature-confirm"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT)
+from petition.services import counting, signature_links
 
 
 def make_confirm_token(signature_id: int) -> str:
     """The payload is the signature's id only: a leaked link reveals nobody."""
-    return _serializer().dumps({"s": signature_id})
+    return signature_links.CONFIRM.make(signature_id)
 
 
 def read_confirm_token(token: str) -> int | None:
-    """The signature id, or None for a tampered, expired or wrong-purpose token."""
-    try:
-        payload = _serializer().loads(token, max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
-    except BadData:
-        return None
-    signature_id = payload.get("s") if isinstance(payload, dict) else None
-    return signature_id if isinstance(signature_id, int) else None
+    return signature_links.CONFIRM.read(token)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ def sign(
         select(Signature).where(Signature.petition_id == petition.id, Signature.email_hash == digest).with_for_update()
     ).one()
     if existing.status == SignatureStatus.CONFIRMED:
-        return _mail_if_allowed(session, existing, MailKind.ALREADY_SIGNED, SignOutcome.ALREADY_SIGNED, now)
+        sent = mail_if_allowed(session, existing, MailKind.ALREADY_SIGNED, now)
+        return SignOutcome.ALREADY_SIGNED if sent else SignOutcome.MAIL_LIMIT
     # Pending (or flagged by an earlier, too hasty attempt): the latest details win, so a person can
     # fix a typo, and the link goes out again.
     for field, value in _sealed_fields(signer).items():
@@ -96,7 +97,7 @@ def sign(
     existing.keep_informed = signer.keep_informed
     existing.locale = locale
     existing.status = SignatureStatus.PENDING
-    return _mail_if_allowed(session, existing, MailKind.CONFIRM, SignOutcome.RESENT, now)
+    return SignOutcome.RESENT if mail_if_allowed(session, existing, MailKind.CONFIRM, now) else SignOutcome.MAIL_LIMIT
 
 
 def _sealed_fields(signer: SignerInput) -> dict[str, bytes]:
@@ -107,9 +108,7 @@ def _sealed_fields(signer: SignerInput) -> dict[str, bytes]:
     }
 
 
-def _mail_if_allowed(
-    session: Session, signature: Signature, kind: MailKind, outcome: SignOutcome, now: datetime
-) -> SignOutcome:
+def mail_if_allowed(session: Session, signature: Signature, kind: MailKind, now: datetime) -> bool:
     """At most MAX_EMAILS_PER_SIGNATURE emails per signature, so nobody can flood an inbox through us."""
     limit = current_app.config["MAX_EMAILS_PER_SIGNATURE"]
     taken = session.execute(
@@ -118,7 +117,6 @@ def _mail_if_allowed(
         .values(emails_sent=Signature.emails_sent + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if not taken:
-        return SignOutcome.MAIL_LIMIT
-    enqueue_mail(session, kind, signature, signature.petition_id, now)
-    return outcome
+    if taken:
+        enqueue_mail(session, kind, signature, signature.petition_id, now)
+    return bool(taken)

@@ -1,0 +1,1 @@
+"""Signers' rights in the browser: the privacy notice, withdrawing, and asking what is held."""

@@ -1,0 +1,86 @@
+"""The privacy notice, withdrawal links and requests for what is held about a person."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import ValidationError
+
+from petition.extensions import db
+from petition.models import Signature, SignatureStatus
+from petition.public import form_token
+from petition.public.origin import is_same_origin_post
+from petition.services import personal, privacy, signature_links
+from petition.services.signer_fields import FieldInvalid, clean_email
+from petition.timeutil import utcnow
+
+bp = Blueprint("privacy", __name__)
+# The data request form is not about one petition; its form token is issued for "petition" 0.
+_NO_PETITION = 0
+
+
+class DataRequestForm(FlaskForm):
+    class Meta:
+        csrf = False  # a cookie-free form token instead, like the signing form
+
+    email = StringField(_l("Email"), render_kw={"type": "email", "autocomplete": "email"})
+    form_token = HiddenField()
+
+    def validate_email(self, field):
+        try:
+            self.email_parts = clean_email(field.data or "")
+        except FieldInvalid as error:
+            raise ValidationError(str(error)) from error
+
+
+@bp.get("/privacy")
+def notice():
+    return render_template("privacy/notice.html", config=current_app.config)
+
+
+@bp.route("/privacy/request", methods=["GET", "POST"])
+def data_request():
+    form = DataRequestForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST":
+        valid_token = form_token.check(form.form_token.data, _NO_PETITION) != form_token.TokenCheck.INVALID
+        if is_same_origin_post(request) and valid_token and form.validate():
+            _, local_part, ascii_domain = form.email_parts
+            privacy.request_data_report(db.session, personal.canonical_email(local_part, ascii_domain), utcnow())
+            db.session.commit()
+            return redirect(url_for("privacy.data_request_sent"), code=303)
+    form.form_token.data = form_token.issue(_NO_PETITION)
+    return render_template("privacy/request.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/privacy/request/sent")
+def data_request_sent():
+    return render_template("privacy/request_sent.html")
+
+
+def _signature_for(token: str) -> Signature:
+    signature_id = signature_links.WITHDRAW.read(token)
+    signature = db.session.get(Signature, signature_id) if signature_id is not None else None
+    if signature is None or signature.status == SignatureStatus.FLAGGED:
+        abort(400, description="withdraw_link")
+    return signature
+
+
+@bp.get("/withdraw/<token>")
+def withdraw_page(token: str):
+    """Shows what will happen and a button; a GET changes nothing."""
+    signature = _signature_for(token)
+    return render_template("privacy/withdraw.html", petition=signature.petition, token=token)
+
+
+@bp.post("/withdraw/<token>")
+def withdraw(token: str):
+    signature = _signature_for(token)
+    slug = signature.petition.slug
+    privacy.withdraw(db.session, signature.id, utcnow())
+    db.session.commit()
+    return redirect(url_for("privacy.withdrawn", slug=slug), code=303)
+
+
+@bp.get("/withdrawn")
+def withdrawn():
+    return render_template("privacy/withdrawn.html", slug=request.args.get("slug", ""))

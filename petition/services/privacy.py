@@ -1,0 +1,63 @@
+"""A signer's rights: withdraw a signature (uncounted and deleted), and ask what is held about them."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from petition.models import MailKind, Petition, Signature, SignatureStatus
+from petition.services import counting, personal
+from petition.services.signing import mail_if_allowed
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    petition_id: int
+    was_counted: bool
+
+
+def withdraw(session: Session, signature_id: int, now: datetime) -> Withdrawn | None:
+    """Delete the signature and everything held with it; uncount it if it was counted. The caller
+    commits. The DELETE takes the row lock, so a confirmation racing with it either happened before
+    (and is uncounted here) or finds nothing left to confirm."""
+    row = session.execute(
+        delete(Signature)
+        .where(Signature.id == signature_id)
+        .returning(Signature.petition_id, Signature.country, Signature.status)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return None
+    counted = row.status == SignatureStatus.CONFIRMED
+    if counted:
+        counting.add(session, row.petition_id, row.country, -1, now)
+    return Withdrawn(row.petition_id, counted)
+
+
+def request_data_report(session: Session, email_canonical: str, now: datetime) -> int:
+    """Queue, for every signature held under this address, an email to that same address listing
+    what is held. Answers nothing to the requester: the inbox is the proof of identity. Returns how
+    many reports were queued (for tests and logs, never for the page)."""
+    petition_ids = session.scalars(select(Petition.id)).all()
+    keys = [(pid, personal.email_hash(pid, email_canonical)) for pid in petition_ids]
+    if not keys:
+        return 0
+    signatures = session.scalars(
+        select(Signature).where(
+            tuple_(Signature.petition_id, Signature.email_hash).in_(keys),
+            Signature.status != SignatureStatus.FLAGGED,
+        )
+    ).all()
+    return sum(1 for s in signatures if mail_if_allowed(session, s, MailKind.DATA_REPORT, now))
+
+
+def forget_ip_hashes(session: Session, now: datetime, keep_days: int) -> int:
+    """IP hashes only help spot abuse while a burst is fresh; after `keep_days` they go."""
+    result = session.execute(
+        update(Signature)
+        .where(Signature.ip_hash.is_not(None), Signature.created_at < now - timedelta(days=keep_days))
+        .values(ip_hash=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
