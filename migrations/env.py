@@ -10,8 +10,10 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# Keep the app's own loggers working when migrations run inside it (tests, `flask db upgrade`).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Configure logging only when nobody has yet: inside a process that already set up its logging
+# (the test suite, an app that migrates at start) fileConfig would replace the root handlers.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

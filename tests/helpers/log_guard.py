@@ -1,0 +1,63 @@
+"""A suite-wide check that logs never carry personal data, tokens or passwords.
+
+Every log record emitted by the app and the libraries that serve it during the whole run is kept;
+when the run ends, any record that contains a test signer's email or name, a signature link token or
+a test password fails the run. (Test-only tools, such as the SMTP sink, are not listened to.)"""
+
+import logging
+import re
+
+import pytest
+
+WATCHED = ("petition", "flask", "werkzeug", "gunicorn", "sqlalchemy", "alembic", "email_validator", "root")
+FORBIDDEN = [
+    re.compile(r"[\w.+-]+@example\.(org|com)", re.IGNORECASE),  # every signer address in the tests
+    re.compile(r"Kova[cč]"),  # the test signers' surname
+    re.compile(r"eyJzIjo"),  # the start of every signature link token ({"s": ...)
+    re.compile(r"correct horse battery staple"),  # the organiser password used in tests
+]
+
+
+class _Collector(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith(WATCHED) and record.name != "root":
+            return
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is not ours to judge
+            return
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + repr(record.exc_info[1])
+        for pattern in FORBIDDEN:
+            if pattern.search(text):
+                self.leaks.append(f"{record.name}: {text[:300]}")
+                break
+
+
+_collector = _Collector()
+
+
+def pytest_configure(config):
+    root = logging.getLogger()
+    root.addHandler(_collector)
+    root.setLevel(logging.DEBUG)
+    # Chatty loggers stay at INFO; DEBUG from them would only slow the run.
+    for name in ("asyncio", "urllib3", "mail.log", "hypothesis", "filelock", "PIL", "faker"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if _collector not in logging.getLogger().handlers:
+        _collector.leaks.append("the log guard was detached from the root logger: logs went unchecked")
+    if _collector.leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line("Personal data, tokens or passwords reached the logs:", red=True)
+            for leak in _collector.leaks[:20]:
+                reporter.write_line(f"  {leak}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
