@@ -171,6 +171,15 @@ def register(app: Flask) -> None:
             pass
         click.echo(f"mail-worker: sent {totals['sent']}, will retry {totals['retried']}, failed {totals['failed']}")
 
+    @app.cli.command("rotate-keys")
+    def rotate_keys():
+        """Re-encrypt names and emails with the first key in DATA_KEYS (after adding a new key in front)."""
+        from petition.services.personal import reseal_all
+
+        with write_intent():
+            changed = reseal_all(db.session)
+        click.echo(f"rotate-keys: {changed} signature(s) re-encrypted with the newest key")
+
     @app.cli.command("recount")
     @click.option("--petition", "slug", help="Only this petition.")
     def recount(slug):

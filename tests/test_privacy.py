@@ -133,3 +133,21 @@ def test_ip_hashes_are_forgotten_after_the_configured_days(app, petition_id, sig
         db.session.commit()
         hashes = [s.ip_hash for s in db.session.scalars(select(Signature).order_by(Signature.id))]
     assert hashes[0] is None and hashes[1] is not None
+
+
+NEW_KEY = "2m0DyKqg6pWcZb8s5x4vN1tR7uQeHjLaFoIkPzYwXcU="
+
+
+def test_rotating_the_data_key_keeps_every_signature_readable(app, runner, petition_id, sign_form, outbox):
+    sign_form(email="ana@example.org", first_name="Ana")
+    old_key = app.config["DATA_KEYS"]
+    app.config["DATA_KEYS"] = f"{NEW_KEY},{old_key}"
+
+    result = runner.invoke(args=["rotate-keys"])
+    assert result.exit_code == 0 and "1 signature(s) re-encrypted" in result.output
+    assert "0 signature(s)" in runner.invoke(args=["rotate-keys"]).output
+
+    app.config["DATA_KEYS"] = NEW_KEY  # the old key is gone: everything must open with the new one
+    outbox.deliver()
+    [message] = outbox.to("ana@example.org")
+    assert "Hello Ana," in outbox.text_of(message)

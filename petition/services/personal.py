@@ -18,6 +18,10 @@ from functools import cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from petition.models import Signature
 
 _NONCE_BYTES = 12
 
@@ -50,6 +54,43 @@ def unseal(sealed: bytes) -> str:
         if hmac.compare_digest(candidate_id, key_id):
             return cipher.decrypt(nonce, body, key_id).decode("utf-8")
     raise LookupError("no key in DATA_KEYS opens this value")
+
+
+def sealed_with_current_key(sealed: bytes) -> bool:
+    return bytes(sealed)[:4] == _keyring(current_app.config["DATA_KEYS"])[0][0]
+
+
+SEALED_COLUMNS = ("email_sealed", "first_name_sealed", "last_name_sealed")
+
+
+def reseal_all(session: Session, batch_size: int = 1000) -> int:
+    """Re-encrypt every sealed field not yet under the newest key; returns how many rows changed.
+
+    Each row is rewritten only if it still holds what was read, so a signer updating a pending
+    signature meanwhile keeps their new details. Safe to stop and run again."""
+    changed, last_id = 0, 0
+    columns = [getattr(Signature, name) for name in SEALED_COLUMNS]
+    while True:
+        rows = session.execute(
+            select(Signature.id, *columns).where(Signature.id > last_id).order_by(Signature.id).limit(batch_size)
+        ).all()
+        if not rows:
+            return changed
+        for row in rows:
+            old = dict(zip(SEALED_COLUMNS, row[1:], strict=True))
+            if all(sealed_with_current_key(value) for value in old.values()):
+                continue
+            new = {name: seal(unseal(value)) for name, value in old.items()}
+            conditions = [column == old[column.key] for column in columns]
+            result = session.execute(
+                update(Signature)
+                .where(Signature.id == row.id, *conditions)
+                .values(**new)
+                .execution_options(synchronize_session=False)
+            )
+            changed += result.rowcount
+        session.commit()
+        last_id = rows[-1].id
 
 
 def canonical_email(local_part: str, ascii_domain: str) -> str:
