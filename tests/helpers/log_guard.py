@@ -28,7 +28,7 @@ class _Collector(logging.Handler):
             return
         try:
             text = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed record is not ours to judge
+        except Exception:  # a malformed record is not ours to judge
             return
         if record.exc_info and record.exc_info[1] is not None:
             text += " " + repr(record.exc_info[1])
