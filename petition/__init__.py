@@ -6,12 +6,14 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from petition.config import build_config
+from petition.form_decoding import PetitionRequest
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(build_config(Path(app.instance_path), config))
+    app.request_class = PetitionRequest  # bad UTF-8 in a form becomes U+FFFD, refused by validation
     app.json.sort_keys = False  # keep the documented field order of the JSON API
     register_extensions(app)
     register_blueprints(app)
