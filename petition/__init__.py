@@ -18,11 +18,12 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from petition import cli, errors, headers
+    from petition import cli, errors, headers, log_redaction
 
     errors.register(app)
     headers.register(app)
     cli.register(app)
+    log_redaction.install()
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Only the configured number of proxies are believed; a client's own X-Forwarded-For is not.

@@ -151,3 +151,14 @@ def test_rotating_the_data_key_keeps_every_signature_readable(app, runner, petit
     outbox.deliver()
     [message] = outbox.to("ana@example.org")
     assert "Hello Ana," in outbox.text_of(message)
+
+
+def test_request_logs_never_show_link_tokens(app, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('"%s %s HTTP/1.1" %s', "POST", "/confirm/eyJzIjoxfQ.aw.sig", 303)
+    with caplog.at_level(logging.INFO, logger="gunicorn.access"):
+        logging.getLogger("gunicorn.access").info("%(r)s", {"r": "GET /withdraw/eyJzIjoxfQ.aw.sig?x=1 HTTP/1.1"})
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == ['"POST /confirm/[token] HTTP/1.1" 303', "GET /withdraw/[token]?x=1 HTTP/1.1"]

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from petition.extensions import db
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
@@ -150,5 +151,11 @@ def confirm(token: str):
     confirmed = confirming.confirm(db.session, signature.id, utcnow())
     db.session.commit()
     if confirmed is not None:
-        counting.stamp_milestones(db.session, petition, utcnow())
+        try:
+            counting.stamp_milestones(db.session, petition, utcnow())
+        except SQLAlchemyError:
+            # The signature is confirmed and counted; a missed stamp is made by the next confirmation
+            # or by `recount`, so the signer still gets their thanks page.
+            db.session.rollback()
+            current_app.logger.warning("milestone check failed after a confirmation", exc_info=True)
     return redirect(url_for("public.confirm_page", token=token), code=303)
