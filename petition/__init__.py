@@ -30,12 +30,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from petition.db_engine import configure_engine
-    from petition.extensions import babel, csrf, db, migrate
+    from petition.extensions import babel, csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     babel.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 
