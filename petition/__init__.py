@@ -42,14 +42,20 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from petition.api.partner_views import bp as partner_api_bp
     from petition.api.views import bp as api_bp
     from petition.api.views import health_bp
+    from petition.embed.views import bp as embed_bp
     from petition.extensions import csrf
     from petition.public.views import bp as public_bp
 
     # Public forms carry their own cookie-free token; the API authenticates by key, not cookie.
     csrf.exempt(public_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(partner_api_bp)
+    csrf.exempt(embed_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(partner_api_bp)
+    app.register_blueprint(embed_bp)

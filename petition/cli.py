@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from petition import cli_partners
 from petition.db_engine import write_intent
 from petition.extensions import db
 from petition.models import Petition, Role
@@ -35,6 +36,8 @@ def _fail(message: str):
 
 
 def register(app: Flask) -> None:
+    cli_partners.register(app)
+
     @app.cli.command("demo")
     def demo():
         """Seed the demo petition (slug `demo`, ECI rules) and an organiser; safe to run again."""

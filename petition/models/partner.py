@@ -31,9 +31,7 @@ class Partner(Base):
     origins: Mapped[list[PartnerOrigin]] = relationship(
         back_populates="partner", cascade="all, delete-orphan", order_by="PartnerOrigin.origin"
     )
-    petition_links: Mapped[list[PartnerPetition]] = relationship(
-        back_populates="partner", cascade="all, delete-orphan"
-    )
+    petition_links: Mapped[list[PartnerPetition]] = relationship(back_populates="partner", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:
