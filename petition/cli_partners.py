@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from petition.db_engine import write_intent
 from petition.extensions import db
@@ -31,7 +32,8 @@ def _origin(url: str) -> str:
 
 
 def register(app: Flask) -> None:
-    group = click.Group("partner", help="Manage partner sites that collect signatures by widget or API.")
+    # AppGroup (not click.Group) runs each command in an app context, under `flask` and test runners alike.
+    group = AppGroup("partner", help="Manage partner sites that collect signatures by widget or API.")
     app.cli.add_command(group)
 
     @group.command("create")
