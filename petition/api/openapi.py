@@ -279,7 +279,23 @@ _PATHS = {
             ),
             "security": [{"partnerKey": []}],
             "parameters": [_SLUG],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("SignatureInput")}}},
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": _ref("SignatureInput"),
+                        "example": {
+                            "first_name": "Ana",
+                            "last_name": "Kovač",
+                            "email": "ana@example.org",
+                            "country": "DE",
+                            "consent": True,
+                            "keep_informed": False,
+                            "source": "newsletter-june",
+                        },
+                    }
+                },
+            },
             "responses": {
                 "202": _json(_ref("Accepted"), "Accepted; a confirmation email is on its way."),
                 "401": _UNAUTHORIZED,
