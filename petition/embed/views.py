@@ -52,9 +52,9 @@ def _parent_origin(partner: Partner | None, options: WidgetOptions) -> str | Non
         return None
     try:
         origin = normalise_origin(options.origin)
+        allowed = {normalise_origin(request.host_url)}
     except ValueError:
         return None
-    allowed = {normalise_origin(request.host_url)}
     if partner is not None:
         allowed |= {o.origin for o in partner.origins}
     return origin if origin in allowed else None
