@@ -33,19 +33,22 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from petition.db_engine import configure_engine
-    from petition.extensions import babel, csrf, db, migrate
+    from petition.extensions import babel, csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     babel.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:
+    from petition.api.partner_views import bp as partner_api_bp
     from petition.api.views import bp as api_bp
     from petition.api.views import health_bp
+    from petition.embed.views import bp as embed_bp
     from petition.extensions import csrf
     from petition.privacy.views import bp as privacy_bp
     from petition.public.views import bp as public_bp
@@ -54,7 +57,11 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(public_bp)
     csrf.exempt(privacy_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(partner_api_bp)
+    csrf.exempt(embed_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(partner_api_bp)
+    app.register_blueprint(embed_bp)

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from petition import cli_partners
 from petition.db_engine import write_intent
 from petition.extensions import db
 from petition.models import Petition, Role
@@ -36,6 +37,8 @@ def _fail(message: str):
 
 
 def register(app: Flask) -> None:
+    cli_partners.register(app)
+
     @app.cli.command("demo")
     def demo():
         """Seed the demo petition (slug `demo`, ECI rules) and an organiser; safe to run again."""

@@ -55,6 +55,9 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "MAIL_URL": setting("MAIL_URL") or f"file://{instance / 'outbox'}",
         "MAIL_FROM": setting("MAIL_FROM", "petitions@localhost"),
         "REDIS_URL": setting("REDIS_URL"),
+        # Rate-limit counters live in Redis when there is one; in memory they count per worker process.
+        "RATELIMIT_STORAGE_URI": setting("REDIS_URL") or "memory://",
+        "PARTNER_API_RATE_LIMIT": setting("PARTNER_API_RATE_LIMIT", "120/minute"),
         "TRUSTED_PROXIES": int(setting("TRUSTED_PROXIES", 0)),
         "MIN_FILL_SECONDS": float(setting("MIN_FILL_SECONDS", 2)),
         "EMAIL_CHECK_DELIVERABILITY": str(setting("EMAIL_CHECK_DELIVERABILITY", "")).lower() in {"1", "true", "yes"},

@@ -1,10 +1,13 @@
 """Error pages: JSON under /api, a plain generic page for people; never a traceback."""
 
+import time
+
 from flask import Flask, render_template, request
+from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from petition.extensions import db
+from petition.extensions import db, limiter
 
 _TITLES = {
     400: "This request could not be understood",
@@ -33,6 +36,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return _render(error.code or 500, error.description if error.code == 400 else None)
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        # Flask-Limiter adds the Retry-After header; API clients also get the wait in the body.
+        body, status = _render(429)
+        limit = limiter.current_limit
+        if isinstance(body, dict) and limit is not None:
+            body["retry_after"] = max(1, int(limit.reset_at - time.time()))
+        return body, status
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -21,7 +21,12 @@ from petition import create_app
 from petition.extensions import db
 from petition.models import Base
 
-pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.log_guard", "tests.helpers.servers"]
+pytest_plugins = [
+    "tests.helpers.fixtures",
+    "tests.helpers.log_guard",
+    "tests.helpers.servers",
+    "tests.helpers.partners",
+]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_TEST_SERVICES") == "1"
 TEST_KEYS = {

@@ -1,9 +1,10 @@
 """Read endpoints of the public API, and the health check."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from petition.api import openapi
 from petition.api.serialise import petition_detail, petition_summary
 from petition.extensions import db
 from petition.models import Petition, PetitionStatus, SignatureCount
@@ -46,6 +47,11 @@ def get_petition(slug: str):
     if petition is None or petition.status_at(now) == PetitionStatus.DRAFT:
         return {"error": "not_found", "message": "No such petition."}, 404
     return public_json(petition_detail(petition, counting.read_counts(db.session, petition.id), now))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return public_json(openapi.document(current_app.config["BASE_URL"]))
 
 
 @health_bp.get("/healthz")

@@ -4,6 +4,7 @@ from petition.models.base import Base
 from petition.models.counts import Milestone, SignatureCount
 from petition.models.organiser import Membership, Organiser, Role
 from petition.models.outbox import MailKind, MailStatus, OutboxMessage
+from petition.models.partner import Partner, PartnerOrigin, PartnerPetition
 from petition.models.petition import CountryTarget, Petition, PetitionStatus, RuleSet
 from petition.models.signature import Signature, SignatureStatus
 
@@ -16,6 +17,9 @@ __all__ = [
     "Milestone",
     "Organiser",
     "OutboxMessage",
+    "Partner",
+    "PartnerOrigin",
+    "PartnerPetition",
     "Petition",
     "PetitionStatus",
     "Role",

@@ -26,6 +26,8 @@ class Signature(Base):
         UniqueConstraint("petition_id", "email_hash"),
         # Exports and charts walk confirmed signatures of one petition in time order.
         Index("ix_signatures_petition_status_confirmed", "petition_id", "status", "confirmed_at"),
+        # Counts per source and per partner (dashboard, partner stats) read this index alone.
+        Index("ix_signatures_petition_source_status", "petition_id", "source", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -1,0 +1,46 @@
+"""What a partner may choose for its widget (partner, language, theme, source code, its page's origin),
+read from the widget URL and carried through every page of the widget. Never the petition's text."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from petition.extensions import babel
+from petition.public.forms import SOURCE_CODE
+
+THEMES = ("light", "dark", "auto")
+
+
+def supported_languages() -> list[str]:
+    languages = [str(locale) for locale in babel.list_translations()]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return [default, *sorted(set(languages) - {default})]
+
+
+@dataclass(frozen=True)
+class WidgetOptions:
+    partner: str | None
+    lang: str
+    theme: str
+    source: str | None
+    origin: str | None  # the embedding page's origin, as embed.js saw it; trusted only once checked
+
+    @classmethod
+    def from_args(cls, args) -> "WidgetOptions":
+        languages = supported_languages()
+        lang = args.get("lang", "")
+        theme = args.get("theme", "")
+        source = args.get("source", "")
+        return cls(
+            partner=args.get("partner") or None,
+            lang=lang if lang in languages else languages[0],
+            theme=theme if theme in THEMES else THEMES[0],
+            source=source if SOURCE_CODE.match(source) else None,
+            origin=args.get("origin") or None,
+        )
+
+    def query(self) -> dict[str, str]:
+        """The options as URL parameters for the widget's next page (defaults left out)."""
+        values = {"partner": self.partner, "lang": self.lang, "theme": self.theme, "origin": self.origin}
+        defaults = WidgetOptions.from_args({})
+        return {k: v for k, v in values.items() if v and v != getattr(defaults, k)}

@@ -1,0 +1,184 @@
+"""The widget: `embed.js` inserts an iframe of `/embed/<slug>`, where people sign without leaving the
+partner's page. Nothing here relies on cookies (browsers drop them in third-party iframes): the form
+carries its own signed token, and posts are checked for our own origin (the iframe's, not the partner's)."""
+
+import json
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import force_locale
+
+from petition.api.serialise import petition_detail
+from petition.embed.options import THEMES, WidgetOptions, supported_languages
+from petition.extensions import db
+from petition.models import Partner, Petition
+from petition.public import form_token
+from petition.public.forms import SignForm
+from petition.public.origin import is_same_origin_post
+from petition.public.views import get_public_petition, signer_from_form
+from petition.services import counting, partners, signing
+from petition.services.attribution import Channel, source_for
+from petition.services.partners import normalise_origin
+from petition.services.petitions import allowed_countries
+from petition.timeutil import utcnow
+
+bp = Blueprint("embed", __name__)
+
+# The endpoints that render inside a partner's iframe: headers.py lets the partner's sites frame them.
+WIDGET_ENDPOINTS = frozenset({"embed.widget", "embed.sign", "embed.check_email"})
+
+
+@bp.get("/embed.js")
+def embed_js():
+    response = send_from_directory(current_app.static_folder, "js/embed.js", max_age=300)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    return response
+
+
+def _widget_partner(petition: Petition, options: WidgetOptions) -> Partner | None:
+    """No partner: our own widget (a preview on our site, credited as `web`). A named partner must be
+    active and collect for this petition, or the widget is not shown at all (404)."""
+    if options.partner is None:
+        return None
+    partner = partners.active_partner_for(db.session, options.partner, petition)
+    if partner is None:
+        abort(404)
+    return partner
+
+
+def _parent_origin(partner: Partner | None, options: WidgetOptions) -> str | None:
+    """Where the widget may post its height: the embedding page's origin, if that page is allowed to
+    frame it at all. Anything else gets no message."""
+    if options.origin is None:
+        return None
+    try:
+        origin = normalise_origin(options.origin)
+        allowed = {normalise_origin(request.host_url)}
+    except ValueError:
+        return None
+    if partner is not None:
+        allowed |= {o.origin for o in partner.origins}
+    return origin if origin in allowed else None
+
+
+def _new_form(petition: Petition, options: WidgetOptions, formdata=None) -> SignForm:
+    return SignForm(
+        formdata=formdata,
+        allowed_countries=allowed_countries(petition),
+        locale=options.lang,
+        check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+    )
+
+
+def _render(template: str, petition: Petition, options: WidgetOptions, partner: Partner | None, status=200, **extra):
+    with force_locale(options.lang):
+        html = render_template(
+            template,
+            petition=petition,
+            options=options,
+            partner=partner,
+            parent_origin=_parent_origin(partner, options),
+            petition_url=f"{current_app.config['BASE_URL']}/p/{petition.slug}",
+            **extra,
+        )
+    response = current_app.make_response((html, status))
+    # Each page carries a fresh form token and depends on who may frame it: never from a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render_widget(
+    petition: Petition, options: WidgetOptions, partner: Partner | None, form: SignForm, status=200, **extra
+):
+    if not form.form_token.data or form.errors:
+        form.form_token.data = form_token.issue(petition.id)
+    progress = counting.progress_of(petition, counting.read_counts(db.session, petition.id))
+    now = utcnow()
+    return _render(
+        "embed/widget.html",
+        petition,
+        options,
+        partner,
+        status,
+        form=form,
+        progress=progress,
+        accepting=petition.is_accepting_signatures(now),
+        **extra,
+    )
+
+
+@bp.get("/embed/<slug>")
+def widget(slug: str):
+    petition = get_public_petition(slug)
+    options = WidgetOptions.from_args(request.args)
+    partner = _widget_partner(petition, options)
+    form = _new_form(petition, options)
+    form.source.data = options.source or ""
+    return _render_widget(petition, options, partner, form)
+
+
+@bp.post("/embed/<slug>/sign")
+def sign(slug: str):
+    petition = get_public_petition(slug)
+    options = WidgetOptions.from_args(request.args)
+    partner = _widget_partner(petition, options)
+    now = utcnow()
+    if not petition.is_accepting_signatures(now):
+        return _render("embed/not_recorded.html", petition, options, partner, 403, reason="closed")
+    if not is_same_origin_post(request):
+        return _render("embed/not_recorded.html", petition, options, partner, 403, reason="foreign")
+    form = _new_form(petition, options, request.form)
+    token_check = form_token.check(form.form_token.data, petition.id)
+    if token_check == form_token.TokenCheck.INVALID:
+        form.form_token.data = None
+        return _render_widget(petition, options, partner, form, 400, form_expired=True)
+    with force_locale(options.lang):
+        valid = form.validate()
+    if not valid:
+        return _render_widget(petition, options, partner, form, 422)
+
+    channel = Channel.WIDGET if partner is not None else Channel.WEB
+    signing.sign(
+        db.session,
+        petition,
+        signer_from_form(form),
+        now=now,
+        source=source_for(channel, partner.public_id if partner else None, form.source_code),
+        locale=options.lang,
+        ip=request.remote_addr,
+        suspicious=token_check == form_token.TokenCheck.TOO_FAST or bool(form.website.data),
+    )
+    db.session.commit()
+    return redirect(url_for("embed.check_email", slug=petition.slug, **options.query()), code=303)
+
+
+@bp.get("/embed/<slug>/check-email")
+def check_email(slug: str):
+    petition = get_public_petition(slug)
+    options = WidgetOptions.from_args(request.args)
+    partner = _widget_partner(petition, options)
+    return _render("embed/check_email.html", petition, options, partner)
+
+
+@bp.get("/p/<slug>/share")
+def share(slug: str):
+    """For partners: the embed code to copy, a live preview, and how to use the API."""
+    petition = get_public_petition(slug)
+    partner = partners.active_partner_for(db.session, request.args.get("partner"), petition)
+    base_url = current_app.config["BASE_URL"]
+    counts = counting.read_counts(db.session, petition.id)
+    return render_template(
+        "public/share.html",
+        petition=petition,
+        partner=partner,
+        base_url=base_url,
+        themes=THEMES,
+        languages=supported_languages(),
+        example_json=_example_detail(petition, counts),
+    )
+
+
+def _example_detail(petition: Petition, counts: counting.Counts) -> str:
+    """The petition's real JSON as the API returns it now, with the country list shortened."""
+    detail = petition_detail(petition, counts, utcnow())
+    detail["countries"] = detail["countries"][:2]
+    return json.dumps(detail, indent=2, ensure_ascii=False)
