@@ -58,6 +58,11 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         # Rate-limit counters live in Redis when there is one; in memory they count per worker process.
         "RATELIMIT_STORAGE_URI": setting("REDIS_URL") or "memory://",
         "PARTNER_API_RATE_LIMIT": setting("PARTNER_API_RATE_LIMIT", "120/minute"),
+        # Signatures per client address and petition; beyond it they are kept as flagged for review
+        # (a rally on one Wi-Fi can exceed it: organisers release such signatures in one go).
+        "SIGN_RATE_LIMIT": setting("SIGN_RATE_LIMIT", "20/minute;200/hour"),
+        "RATELIMIT_KEY_PREFIX": setting("RATELIMIT_KEY_PREFIX", ""),
+        "CONFIRM_RATE_LIMIT": setting("CONFIRM_RATE_LIMIT", "60/minute"),
         "TRUSTED_PROXIES": int(setting("TRUSTED_PROXIES", 0)),
         "MIN_FILL_SECONDS": float(setting("MIN_FILL_SECONDS", 2)),
         "EMAIL_CHECK_DELIVERABILITY": str(setting("EMAIL_CHECK_DELIVERABILITY", "")).lower() in {"1", "true", "yes"},

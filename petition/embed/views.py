@@ -12,6 +12,7 @@ from petition.embed.options import THEMES, WidgetOptions, supported_languages
 from petition.extensions import db
 from petition.models import Partner, Petition
 from petition.public import form_token
+from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
 from petition.public.views import get_public_petition, signer_from_form
@@ -145,7 +146,7 @@ def sign(slug: str):
         source=source_for(channel, partner.public_id if partner else None, form.source_code),
         locale=options.lang,
         ip=request.remote_addr,
-        suspicious=token_check == form_token.TokenCheck.TOO_FAST or bool(form.website.data),
+        suspicious=looks_automated(form, token_check, petition.id, request.remote_addr),
     )
     db.session.commit()
     return redirect(url_for("embed.check_email", slug=petition.slug, **options.query()), code=303)

@@ -4,9 +4,10 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from petition.extensions import db
+from petition.extensions import db, limiter
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
 from petition.public import form_token
+from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
 from petition.rules.countries import country_name
@@ -96,7 +97,6 @@ def sign(slug: str):
     if not form.validate():
         return render_template("public/petition.html", **petition_context(petition, form)), 422
 
-    suspicious = token_check == form_token.TokenCheck.TOO_FAST or bool(form.website.data)
     signing.sign(
         db.session,
         petition,
@@ -104,7 +104,7 @@ def sign(slug: str):
         now=now,
         source=f"web/{form.source_code}" if form.source_code else "web",
         ip=request.remote_addr,
-        suspicious=suspicious,
+        suspicious=looks_automated(form, token_check, petition.id, request.remote_addr),
     )
     db.session.commit()
     return redirect(url_for("public.check_email", slug=petition.slug), code=303)
@@ -145,6 +145,7 @@ def confirm_page(token: str):
 
 
 @bp.post("/confirm/<token>")
+@limiter.limit(lambda: current_app.config["CONFIRM_RATE_LIMIT"])
 def confirm(token: str):
     signature = _signature_for_token(token)
     petition = signature.petition
