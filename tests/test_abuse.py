@@ -28,9 +28,9 @@ def signing_client(app, ip):
     return client
 
 
-def sign(client, address):
+def sign(client, address, **headers):
     token = form_token_of(client.get("/p/demo").get_data(as_text=True))
-    return client.post("/p/demo/sign", data=form_fields(email=address, form_token=token))
+    return client.post("/p/demo/sign", data=form_fields(email=address, form_token=token), headers=headers)
 
 
 def statuses(app):
@@ -69,12 +69,7 @@ def test_x_forwarded_for_from_a_client_changes_nothing(app, petition_id):
     app.config["SIGN_RATE_LIMIT"] = "2/minute"
     client = signing_client(app, random_ip())
     for i in range(4):
-        token = form_token_of(client.get("/p/demo").get_data(as_text=True))
-        client.post(
-            "/p/demo/sign",
-            data=form_fields(email=f"x{i}@example.org", form_token=token),
-            headers={"X-Forwarded-For": random_ip()},
-        )
+        sign(client, f"x{i}@example.org", **{"X-Forwarded-For": random_ip()})
     assert statuses(app).count(SignatureStatus.FLAGGED) == 2
 
 
@@ -87,13 +82,8 @@ def test_one_trusted_proxy_gives_the_real_client_address(app_config, database_ur
         create_petition(db.session, slug="demo", title="T", now=utcnow())
         db.session.commit()
     proxy = signing_client(app, random_ip())
-    for i in range(4):
-        token = form_token_of(proxy.get("/p/demo").get_data(as_text=True))
-        proxy.post(
-            "/p/demo/sign",
-            data=form_fields(email=f"p{i}@example.org", form_token=token),
-            headers={"X-Forwarded-For": random_ip()},  # four different people behind one proxy
-        )
+    for i in range(4):  # four different people behind one proxy
+        sign(proxy, f"p{i}@example.org", **{"X-Forwarded-For": random_ip()})
     assert statuses(app) == [SignatureStatus.PENDING] * 4
 
 

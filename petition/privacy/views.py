@@ -1,15 +1,15 @@
 """The privacy notice, withdrawal links and requests for what is held about a person."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import ValidationError
 
 from petition.extensions import db
-from petition.models import Signature, SignatureStatus
 from petition.public import form_token
 from petition.public.origin import is_same_origin_post
+from petition.public.views import signature_from_link
 from petition.services import personal, privacy, signature_links
 from petition.services.signer_fields import FieldInvalid, clean_email
 from petition.timeutil import utcnow
@@ -57,24 +57,16 @@ def data_request_sent():
     return render_template("privacy/request_sent.html")
 
 
-def _signature_for(token: str) -> Signature:
-    signature_id = signature_links.WITHDRAW.read(token)
-    signature = db.session.get(Signature, signature_id) if signature_id is not None else None
-    if signature is None or signature.status == SignatureStatus.FLAGGED:
-        abort(400, description="withdraw_link")
-    return signature
-
-
 @bp.get("/withdraw/<token>")
 def withdraw_page(token: str):
     """Shows what will happen and a button; a GET changes nothing."""
-    signature = _signature_for(token)
+    signature = signature_from_link(signature_links.WITHDRAW, token)
     return render_template("privacy/withdraw.html", petition=signature.petition, token=token)
 
 
 @bp.post("/withdraw/<token>")
 def withdraw(token: str):
-    signature = _signature_for(token)
+    signature = signature_from_link(signature_links.WITHDRAW, token)
     slug = signature.petition.slug
     privacy.withdraw(db.session, signature.id, utcnow())
     db.session.commit()

@@ -11,10 +11,11 @@ from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
 from petition.rules.countries import country_name
-from petition.services import confirming, counting, signing
+from petition.services import confirming, counting, signature_links, signing
 from petition.services.markdown import render_markdown
 from petition.services.personal import canonical_email
 from petition.services.petitions import allowed_countries, get_by_slug
+from petition.services.signature_links import SignatureLink
 from petition.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
@@ -128,18 +129,19 @@ def check_email(slug: str):
     return render_template("public/check_email.html", petition=petition)
 
 
-def _signature_for_token(token: str) -> Signature:
-    signature_id = confirming.read_confirm_token(token)
+def signature_from_link(link: SignatureLink, token: str) -> Signature:
+    """The signature a link names, or the one generic 400 page for every bad, expired or spent link."""
+    signature_id = link.read(token)
     signature = db.session.get(Signature, signature_id) if signature_id is not None else None
     if signature is None or signature.status == SignatureStatus.FLAGGED:
-        abort(400, description="confirm_link")
+        abort(400, description=f"{link.purpose}_link")
     return signature
 
 
 @bp.get("/confirm/<token>")
 def confirm_page(token: str):
     """Shows a button and changes nothing: mail scanners that follow links must not confirm."""
-    signature = _signature_for_token(token)
+    signature = signature_from_link(signature_links.CONFIRM, token)
     template = "public/thanks.html" if signature.status == SignatureStatus.CONFIRMED else "public/confirm.html"
     return render_template(template, petition=signature.petition, token=token)
 
@@ -147,7 +149,7 @@ def confirm_page(token: str):
 @bp.post("/confirm/<token>")
 @limiter.limit(lambda: current_app.config["CONFIRM_RATE_LIMIT"])
 def confirm(token: str):
-    signature = _signature_for_token(token)
+    signature = signature_from_link(signature_links.CONFIRM, token)
     petition = signature.petition
     confirmed = confirming.confirm(db.session, signature.id, utcnow())
     db.session.commit()

@@ -9,6 +9,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 @dataclass(frozen=True)
 class SignatureLink:
+    purpose: str
     salt: str
     max_age_setting: str | None  # config key holding the lifetime in seconds; None: valid while data exists
 
@@ -29,5 +30,5 @@ class SignatureLink:
         return signature_id if isinstance(signature_id, int) else None
 
 
-CONFIRM = SignatureLink("signature-confirm", "CONFIRM_TOKEN_MAX_AGE")
-WITHDRAW = SignatureLink("signature-withdraw", None)
+CONFIRM = SignatureLink("confirm", "signature-confirm", "CONFIRM_TOKEN_MAX_AGE")
+WITHDRAW = SignatureLink("withdraw", "signature-withdraw", None)
