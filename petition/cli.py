@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -35,6 +36,10 @@ def _fail(message: str):
 
 
 def register(app: Flask) -> None:
+    from petition import cli_lifecycle
+
+    cli_lifecycle.register(app)
+
     @app.cli.command("demo")
     def demo():
         """Seed the demo petition (slug `demo`, ECI rules) and an organiser; safe to run again."""
@@ -67,7 +72,7 @@ def register(app: Flask) -> None:
         click.echo(f"  email:    {DEMO_ORGANISER}")
         click.echo(f"  password: {password}")
 
-    petition_group = click.Group("petition", help="Manage petitions.")
+    petition_group = AppGroup("petition", help="Manage petitions.")
     app.cli.add_command(petition_group)
 
     @petition_group.command("create")
@@ -112,7 +117,7 @@ def register(app: Flask) -> None:
         url = f"{current_app.config['BASE_URL']}/p/{petition.slug}"
         click.echo(f"Created {petition.status.value} petition '{petition.slug}': {url}")
 
-    organiser_group = click.Group("organiser", help="Manage organiser accounts.")
+    organiser_group = AppGroup("organiser", help="Manage organiser accounts.")
     app.cli.add_command(organiser_group)
 
     @organiser_group.command("create")
@@ -169,6 +174,15 @@ def register(app: Flask) -> None:
         except KeyboardInterrupt:
             pass
         click.echo(f"mail-worker: sent {totals['sent']}, will retry {totals['retried']}, failed {totals['failed']}")
+
+    @app.cli.command("rotate-keys")
+    def rotate_keys():
+        """Re-encrypt names and emails with the first key in DATA_KEYS (after adding a new key in front)."""
+        from petition.services.personal import reseal_all
+
+        with write_intent():
+            changed = reseal_all(db.session)
+        click.echo(f"rotate-keys: {changed} signature(s) re-encrypted with the newest key")
 
     @app.cli.command("recount")
     @click.option("--petition", "slug", help="Only this petition.")
