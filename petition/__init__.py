@@ -41,6 +41,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from petition import organiser
     from petition.api.views import bp as api_bp
     from petition.api.views import health_bp
     from petition.extensions import csrf
@@ -52,3 +53,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    organiser.register(app)

@@ -13,8 +13,8 @@ _CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-# Pages whose URL holds a secret (a confirmation token) must not leak it through Referer.
-_TOKEN_ENDPOINTS = {"public.confirm_page", "public.confirm"}
+# Pages whose URL holds a secret (a confirmation or invitation token) must not leak it through Referer.
+_TOKEN_ENDPOINTS = {"public.confirm_page", "public.confirm", "organiser.accept_invite"}
 
 
 def register(app: Flask) -> None:
@@ -29,6 +29,9 @@ def register(app: Flask) -> None:
             headers["Cache-Control"] = "no-store"
         else:
             headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if (request.endpoint or "").startswith("organiser."):
+            # Organisers' pages and exports hold personal data: never kept by a browser or proxy cache.
+            headers["Cache-Control"] = "no-store"
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
