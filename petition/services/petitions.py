@@ -72,7 +72,8 @@ def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[P
         errors["title"] = "The title must be 1 to 200 characters."
     if len(summary) > 1000:
         errors["summary"] = "The summary must be at most 1,000 characters."
-    if len(fields.body) > 100_000:
+    body = fields.body.replace("\r\n", "\n")  # browsers send text areas with CRLF line ends
+    if len(body) > 100_000:
         errors["body"] = "The text must be at most 100,000 characters."
     rules = fields.rules
     if rules not in {r.value for r in RuleSet}:
@@ -111,7 +112,7 @@ def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[P
     cleaned = PetitionFields(
         title=title,
         summary=summary,
-        body=fields.body,
+        body=body,
         rules=rules,
         goal=eci.GOAL_TOTAL if rules == RuleSet.ECI else fields.goal,
         closes_on=closes_on,
@@ -221,10 +222,6 @@ def update_petition(
         if changes.rules == RuleSet.ECI and changes.registered_on not in (None, current.registered_on):
             errors["registered"] = "The registration date cannot change once the petition has opened."
         changes.registered_on = current.registered_on
-    if status == PetitionStatus.CLOSED:
-        text_changed = (changes.title, changes.summary, changes.body) != (current.title, current.summary, current.body)
-        if text_changed or changes.closes_on != current.closes_on or changes.goal != current.goal:
-            errors["closed"] = "A closed petition keeps the text, goal and dates people signed under."
     opens_on = petition.opens_at.date() if petition.opens_at and status != PetitionStatus.DRAFT else today
     # A closing date already in the past stays acceptable as long as it is not changed.
     check_today = (
@@ -232,6 +229,10 @@ def update_petition(
     )
     fields, targets, more_errors = check_fields(changes, check_today, opens_on)
     errors = {**more_errors, **errors}
+    if status == PetitionStatus.CLOSED:
+        signed_under = ("title", "summary", "body", "goal", "closes_on")
+        if any(getattr(fields, name) != getattr(current, name) for name in signed_under):
+            errors["closed"] = "A closed petition keeps the text, goal and dates people signed under."
     if errors:
         raise PetitionInvalid(errors)
 
