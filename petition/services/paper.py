@@ -225,7 +225,7 @@ def import_statements(
             )
             counting.add(session, petition.id, country, count, now)
         activity.record(session, petition.id, SOURCE, now, signed=report.accepted, confirmed=report.accepted)
-        report.saved = True
+    report.saved = save
     return report
 
 
