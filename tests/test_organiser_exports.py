@@ -29,8 +29,9 @@ def test_an_owner_exports_the_confirmed_signatures_of_one_country(
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="demo-signatures-DE-' in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
+    header = response.get_data().split(b"\r\n", 1)[0]
+    assert header == b"\xef\xbb\xbffirst_name,last_name,email,country,confirmed_at,source"
     rows = read_csv(response)
-    assert [list(r) for r in rows][0] == ["first_name", "last_name", "email", "country", "confirmed_at", "source"]
     assert [(r["first_name"], r["last_name"], r["email"], r["country"], r["source"]) for r in rows] == [
         ("Ana", "Kovač", "ana@example.org", "DE", "web")
     ]
