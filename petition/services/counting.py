@@ -84,8 +84,11 @@ def stamp_milestones(session: Session, petition: Petition, now: datetime) -> lis
             upsert_insert(session, Milestone)
             .values(petition_id=petition.id, kind=kind, key=key, reached_at=now, count_at=count)
             .on_conflict_do_nothing()
+            # RETURNING, not rowcount: SQLAlchemy 2.1 with psycopg reports -1 rows for any INSERT, which
+            # made every racing stamper believe it had stamped the milestone.
+            .returning(Milestone.key)
         )
-        if session.execute(stmt).rowcount:
+        if session.execute(stmt).first() is not None:
             stamped.append((kind, key))
     # The organisers' emails commit with the stamps: a milestone stamped is a milestone announced, once.
     notifying.milestones_reached(session, petition.id, stamped, now)

@@ -45,8 +45,9 @@ def close(session: Session, petition: Petition, now: datetime) -> bool:
         upsert_insert(session, Milestone)
         .values(petition_id=petition.id, kind="lifecycle", key="closed", reached_at=now, count_at=0)
         .on_conflict_do_nothing()
-    ).rowcount
-    if stamped:
+        .returning(Milestone.key)  # not rowcount: -1 for INSERTs with psycopg
+    ).first()
+    if stamped is not None:
         notifying.notify_organisers(session, petition.id, MailKind.PETITION_CLOSED, now)
     session.refresh(petition)
     return True
