@@ -98,13 +98,13 @@ def test_purge_forgets_unconfirmed_signatures_whose_links_expired(
 
 
 def test_purge_after_retention_removes_personal_data_and_keeps_every_count(
-    app, petition_id, make_organiser, pending_signature, confirmed_signature, runner, browser, client
+    app, petition_id, make_organiser, pending_signature, confirmed_signature, runner, web, client
 ):
     make_organiser("owner@example.org", petition_id, "owner")
     confirmed_signature(petition_id, "ana@example.org", "DE")
     confirmed_signature(petition_id, "jan@example.org", "CZ")
     pending_signature(petition_id, "late@example.org", "DE")
-    owner = browser("owner@example.org")
+    owner = web("owner@example.org")
     owner.post("/organiser/p/demo/paper/tally", {"country": "DE", "count": "7", "note": "stall"})
     before = client.get("/api/v1/petitions/demo").json
     opened = utcnow() - timedelta(days=22 * 31)
@@ -152,9 +152,9 @@ def test_retention_dates_follow_the_eci_regulation_and_the_organisers_setting():
     assert lifecycle.retention_date(Petition(rules=RuleSet.ECI, status=PetitionStatus.DRAFT, opens_at=opened)) is None
 
 
-def test_the_dashboard_says_when_personal_data_will_go(app, petition_id, make_organiser, browser):
+def test_the_dashboard_says_when_personal_data_will_go(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id, "owner")
     with app.app_context():
         expected = lifecycle.retention_date(db.session.get(Petition, petition_id))
-    page = browser("owner@example.org").get("/organiser/p/demo").get_data(as_text=True)
+    page = web("owner@example.org").get("/organiser/p/demo").get_data(as_text=True)
     assert f"will be deleted on {expected.isoformat()}" in page

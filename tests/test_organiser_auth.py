@@ -17,9 +17,9 @@ def without_tokens(html: str) -> str:
     return re.sub(r'value="[^"]*"', 'value=""', html)
 
 
-def test_an_organiser_logs_in_sees_their_petitions_and_logs_out(app, petition_id, make_organiser, browser):
+def test_an_organiser_logs_in_sees_their_petitions_and_logs_out(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id, "owner")
-    b = browser()
+    b = web()
     assert b.get("/organiser/").status_code == 303
 
     response = b.log_in("Owner@Example.org")
@@ -31,11 +31,11 @@ def test_an_organiser_logs_in_sees_their_petitions_and_logs_out(app, petition_id
     assert b.get("/organiser/").status_code == 303
 
 
-def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(app, petition_id, make_organiser, browser):
+def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
-    wrong_password = browser().log_in("owner@example.org", "not the password at all")
-    unknown = browser().log_in("nobody@example.org", PASSWORD)
-    empty = browser().log_in("", "")
+    wrong_password = web().log_in("owner@example.org", "not the password at all")
+    unknown = web().log_in("nobody@example.org", PASSWORD)
+    empty = web().log_in("", "")
 
     for response in (wrong_password, unknown, empty):
         assert response.status_code == 200
@@ -44,69 +44,67 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(app, petiti
 
 
 def test_after_five_failures_an_account_is_throttled_even_with_the_right_password(
-    app, petition_id, make_organiser, browser
+    app, petition_id, make_organiser, web
 ):
     make_organiser("owner@example.org", petition_id)
-    b = browser()
+    b = web()
     for _ in range(5):
         assert b.log_in("owner@example.org", "wrong password!!").status_code == 200
 
-    response = browser().log_in("owner@example.org", PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.77"})
+    response = web().log_in("owner@example.org", PASSWORD, environ_base={"REMOTE_ADDR": "192.0.2.77"})
     assert response.status_code == 429
     assert 800 <= int(response.headers["Retry-After"]) <= 900
     assert "Too many failed attempts" in response.get_data(as_text=True)
     # Another account is not affected.
     make_organiser("viewer@example.org", petition_id, "viewer")
-    assert browser().log_in("viewer@example.org").status_code == 303
+    assert web().log_in("viewer@example.org").status_code == 303
 
 
-def test_an_unknown_address_is_throttled_like_a_real_one(app, petition_id, browser):
-    b = browser()
+def test_an_unknown_address_is_throttled_like_a_real_one(app, petition_id, web):
+    b = web()
     for _ in range(5):
         b.log_in("nobody@example.org", "wrong password!!")
-    assert browser().log_in("nobody@example.org", "x", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 429
+    assert web().log_in("nobody@example.org", "x", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 429
 
 
-def test_failures_from_one_address_are_throttled_across_accounts(app, app_config, petition_id, make_organiser, browser):
+def test_failures_from_one_address_are_throttled_across_accounts(app, app_config, petition_id, make_organiser, web):
     app.config["LOGIN_FAILURES_PER_ADDRESS"] = 3
     make_organiser("owner@example.org", petition_id)
     attacker = {"REMOTE_ADDR": "198.51.100.7"}
     for n in range(3):
-        assert browser().log_in(f"guess{n}@example.org", "wrong password!!", environ_base=attacker).status_code == 200
+        assert web().log_in(f"guess{n}@example.org", "wrong password!!", environ_base=attacker).status_code == 200
 
-    assert browser().log_in("owner@example.org", PASSWORD, environ_base=attacker).status_code == 429
-    assert (
-        browser().log_in("owner@example.org", PASSWORD, environ_base={"REMOTE_ADDR": "203.0.113.1"}).status_code == 303
-    )
+    assert web().log_in("owner@example.org", PASSWORD, environ_base=attacker).status_code == 429
+    assert web().log_in("owner@example.org", PASSWORD, environ_base={"REMOTE_ADDR": "203.0.113.1"}).status_code == 303
 
 
-def test_the_throttle_lifts_once_the_failures_are_older_than_the_window(app, petition_id, make_organiser, browser):
+def test_the_throttle_lifts_once_the_failures_are_older_than_the_window(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
     for _ in range(5):
-        browser().log_in("owner@example.org", "wrong password!!")
-    assert browser().log_in("owner@example.org").status_code == 429
+        web().log_in("owner@example.org", "wrong password!!")
+    assert web().log_in("owner@example.org").status_code == 429
     with app.app_context():
         db.session.execute(update(LoginFailure).values(failed_at=utcnow() - timedelta(minutes=16)))
         db.session.commit()
-    assert browser().log_in("owner@example.org").status_code == 303
+    assert web().log_in("owner@example.org").status_code == 303
 
 
-def test_no_address_is_stored_in_clear_by_the_throttle(app, petition_id, browser):
-    browser().log_in("secret.person@example.org", "wrong password!!", environ_base={"REMOTE_ADDR": "192.0.2.55"})
+def test_no_address_is_stored_in_clear_by_the_throttle(app, petition_id, web):
+    web().log_in("secret.person@example.org", "wrong password!!", environ_base={"REMOTE_ADDR": "192.0.2.55"})
     with app.app_context():
         keys = db.session.scalars(select(LoginFailure.key)).all()
     assert len(keys) == 2
     assert not any("secret" in k or "192.0.2" in k for k in keys)
 
 
-def test_forms_without_the_csrf_token_are_refused(app, petition_id, make_organiser, browser):
+def test_forms_without_the_csrf_token_are_refused(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
     anonymous = app.test_client()
     assert (
         anonymous.post("/organiser/login", data={"email": "owner@example.org", "password": PASSWORD}).status_code == 400
     )
 
-    b = browser("owner@example.org")
+    b = web("owner@example.org")
     response = b.client.post("/organiser/p/demo/close", data={})
     assert response.status_code == 400
     forged = b.client.post("/organiser/p/demo/close", data={"csrf_token": "forged"})
@@ -136,9 +134,9 @@ def _age_login(app, **ages: timedelta) -> None:
         db.session.commit()
 
 
-def test_a_session_idle_for_more_than_an_hour_ends(app, petition_id, make_organiser, browser):
+def test_a_session_idle_for_more_than_an_hour_ends(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
-    b = browser("owner@example.org")
+    b = web("owner@example.org")
     _age_login(app, last_seen_at=timedelta(minutes=61))
 
     response = b.get("/organiser/p/demo")
@@ -148,18 +146,16 @@ def test_a_session_idle_for_more_than_an_hour_ends(app, petition_id, make_organi
     assert "Your session has ended" in b.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_a_session_ends_twelve_hours_after_login_however_active(app, petition_id, make_organiser, browser):
+def test_a_session_ends_twelve_hours_after_login_however_active(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
-    b = browser("owner@example.org")
+    b = web("owner@example.org")
     _age_login(app, created_at=timedelta(hours=12, minutes=1), last_seen_at=timedelta(seconds=5))
     assert b.get("/organiser/").status_code == 303
 
 
-def test_using_the_site_keeps_a_session_alive_but_the_dashboard_refresh_does_not(
-    app, petition_id, make_organiser, browser
-):
+def test_using_the_site_keeps_a_session_alive_but_the_dashboard_refresh_does_not(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
-    b = browser("owner@example.org")
+    b = web("owner@example.org")
     _age_login(app, last_seen_at=timedelta(minutes=50))
     assert b.get("/organiser/p/demo/figures").status_code == 200
     with app.app_context():
@@ -172,19 +168,17 @@ def test_using_the_site_keeps_a_session_alive_but_the_dashboard_refresh_does_not
     assert idle < timedelta(minutes=1)
 
 
-def test_an_ended_session_answers_the_dashboard_refresh_with_401(app, petition_id, make_organiser, browser):
+def test_an_ended_session_answers_the_dashboard_refresh_with_401(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
-    b = browser("owner@example.org")
+    b = web("owner@example.org")
     _age_login(app, last_seen_at=timedelta(hours=2))
     response = b.get("/organiser/p/demo/figures")
     assert response.status_code == 401
 
 
-def test_logging_out_ends_the_session_on_the_server_for_every_copy_of_the_cookie(
-    app, petition_id, make_organiser, browser
-):
+def test_logging_out_ends_the_session_on_the_server_for_every_copy_of_the_cookie(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
-    b = browser("owner@example.org")
+    b = web("owner@example.org")
     cookie = b.client.get_cookie("organiser_session").value
     copy = app.test_client()
     copy.set_cookie("organiser_session", cookie)
@@ -194,7 +188,7 @@ def test_logging_out_ends_the_session_on_the_server_for_every_copy_of_the_cookie
     assert copy.get("/organiser/").status_code == 303
 
 
-def test_after_login_only_a_local_next_address_is_followed(app, petition_id, make_organiser, browser):
+def test_after_login_only_a_local_next_address_is_followed(app, petition_id, make_organiser, web):
     make_organiser("owner@example.org", petition_id)
     for target, expected in (
         ("/organiser/p/demo", "/organiser/p/demo"),
@@ -202,24 +196,24 @@ def test_after_login_only_a_local_next_address_is_followed(app, petition_id, mak
         ("https://evil.example/", "/organiser/"),
         ("/\\evil.example", "/organiser/"),
     ):
-        b = browser()
+        b = web()
         response = b.post(
             "/organiser/login", {"email": "owner@example.org", "password": PASSWORD}, query_string={"next": target}
         )
         assert response.headers["Location"] == expected, target
 
 
-def test_an_account_created_on_the_command_line_can_log_in(app, petition_id, runner, browser):
+def test_an_account_created_on_the_command_line_can_log_in(app, petition_id, runner, web):
     result = runner.invoke(
         args=["organiser", "create", "campaigner@example.org", "--petition", "demo"],
         env={"ORGANISER_PASSWORD": PASSWORD},
     )
     assert result.exit_code == 0, result.output
-    b = browser("campaigner@example.org")
+    b = web("campaigner@example.org")
     assert b.get("/organiser/p/demo").status_code == 200
 
 
-def test_an_owner_invites_a_new_organiser_who_chooses_a_password_once(app, owner, browser, outbox):
+def test_an_owner_invites_a_new_organiser_who_chooses_a_password_once(app, owner, web, outbox):
     response = owner.post("/organiser/p/demo/team", {"email": "Newcomer@Example.org", "role": "viewer"})
     assert response.status_code == 303
     outbox.deliver()
@@ -231,7 +225,7 @@ def test_an_owner_invites_a_new_organiser_who_chooses_a_password_once(app, owner
         "Referrer-Policy" in owner.get(invite).headers and owner.get(invite).headers["Referrer-Policy"] == "no-referrer"
     )
 
-    newcomer = browser()
+    newcomer = web()
     # Unusable before: an invited account has no password.
     assert newcomer.log_in("newcomer@example.org", "").status_code == 200
     form = newcomer.get(invite).get_data(as_text=True)
@@ -242,17 +236,17 @@ def test_an_owner_invites_a_new_organiser_who_chooses_a_password_once(app, owner
     assert response.status_code == 303
     assert newcomer.get("/organiser/p/demo").status_code == 200
     assert newcomer.get("/organiser/p/demo/edit").status_code == 403, "a viewer"
-    assert browser().get(invite).status_code == 404, "the link works once"
-    assert browser("newcomer@example.org", "a brand new passphrase").get("/organiser/").status_code == 200
+    assert web().get(invite).status_code == 404, "the link works once"
+    assert web("newcomer@example.org", "a brand new passphrase").get("/organiser/").status_code == 200
 
 
-def test_adding_an_existing_organiser_tells_them_without_a_password_link(app, owner, make_organiser, outbox, browser):
+def test_adding_an_existing_organiser_tells_them_without_a_password_link(app, owner, make_organiser, outbox, web):
     make_organiser("colleague@example.org")
     owner.post("/organiser/p/demo/team", {"email": "colleague@example.org", "role": "owner"})
     outbox.deliver()
     [message] = outbox.to("colleague@example.org")
     assert "/organiser/invite/" not in outbox.text_of(message)
-    assert browser("colleague@example.org").get("/organiser/p/demo/edit").status_code == 200
+    assert web("colleague@example.org").get("/organiser/p/demo/edit").status_code == 200
 
 
 def test_the_last_owner_cannot_leave_or_be_demoted(app, owner, petition_id, make_organiser):

@@ -27,7 +27,7 @@ VIEWER_MAY = {("GET", "/organiser/p/demo"), ("GET", "/organiser/p/demo/figures")
 
 
 @pytest.fixture
-def people(app, make_petition, make_organiser, browser):
+def people(app, make_petition, make_organiser, web):
     demo = make_petition(slug="demo")
     make_petition(slug="draft", draft=True)
     other_petition = make_petition(slug="other", title="Another campaign")
@@ -42,10 +42,10 @@ def people(app, make_petition, make_organiser, browser):
     make_organiser("viewer@example.org", draft_id, "viewer")
     make_organiser("stranger@example.org", other_petition, "owner")
     return {
-        "anonymous": browser(),
-        "other organiser": browser("stranger@example.org"),
-        "viewer": browser("viewer@example.org"),
-        "owner": browser("owner@example.org"),
+        "anonymous": web(),
+        "other organiser": web("stranger@example.org"),
+        "viewer": web("viewer@example.org"),
+        "owner": web("owner@example.org"),
         "viewer_id": viewer_id,
     }
 

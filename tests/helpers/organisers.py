@@ -67,8 +67,8 @@ class Browser:
 
 
 @pytest.fixture
-def browser(app):
-    """browser() -> a new, logged-out Browser; browser(email) -> one logged in as that organiser."""
+def web(app):
+    """web() -> a new, logged-out Browser; web(email) -> one logged in as that organiser."""
 
     def make(email: str | None = None, password=PASSWORD) -> Browser:
         b = Browser(app.test_client())
@@ -81,7 +81,7 @@ def browser(app):
 
 
 @pytest.fixture
-def owner(make_organiser, petition_id, browser) -> Browser:
+def owner(make_organiser, petition_id, web) -> Browser:
     """The demo petition's owner, logged in."""
     make_organiser("owner@example.org", petition_id, "owner")
-    return browser("owner@example.org")
+    return web("owner@example.org")
