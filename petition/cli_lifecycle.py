@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from petition.db_engine import write_intent
 from petition.extensions import db
-from petition.services import lifecycle, login_throttle, organiser_sessions
+from petition.services import activity, lifecycle, login_throttle, organiser_sessions
 from petition.timeutil import utcnow
 
 
@@ -25,7 +25,7 @@ def register(app: Flask) -> None:
     @app.cli.command("purge")
     def purge():
         """Delete unconfirmed signatures whose links expired, and personal data past each petition's
-        retention date (counts stay); also old login records."""
+        retention date (counts stay); also old login records. Run it daily."""
         config = current_app.config
         now = utcnow()
         with write_intent():
@@ -34,6 +34,7 @@ def register(app: Flask) -> None:
                 db.session, now, timedelta(seconds=config["CONFIRM_TOKEN_MAX_AGE"])
             )
             reports = lifecycle.purge_due(db.session, now)
+            compacted = activity.compact(db.session, now)
             login_throttle.delete_stale(db.session, timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]), now)
             organiser_sessions.delete_expired(
                 db.session,
@@ -43,6 +44,7 @@ def register(app: Flask) -> None:
             )
             db.session.commit()
         click.echo(f"purge: {unconfirmed} unconfirmed signature(s) past their link's expiry deleted")
+        click.echo(f"purge: {compacted} settled activity row(s) folded into one per hour and source")
         for report in reports:
             click.echo(
                 f"purge: {report.slug}: personal data removed from {report.anonymised} signature(s), "

@@ -158,3 +158,27 @@ def test_outlook_without_a_closing_date_asks_for_no_daily_rate():
     progress = build_progress({"DE": 500}, {"DE": 1000}, None, None)
     outlook = build_outlook(progress, now=utcnow(), opens_at=None, closes_at=None, recent_per_day=3)
     assert outlook.countries[0].needed_per_day is None and outlook.projected_total is None
+
+
+def test_the_daily_purge_folds_settled_activity_shards_without_changing_a_figure(app, owner, petition_id, runner):
+    from sqlalchemy import func, select
+
+    from petition.models import SignatureActivity
+    from petition.services import activity
+
+    yesterday = utcnow() - timedelta(days=1)
+    with app.app_context():
+        for n in range(40):  # forty confirmations yesterday, spread over the shards
+            activity.record(db.session, petition_id, "web", yesterday, signed=1, confirmed=1 if n % 4 else 0)
+        activity.record(db.session, petition_id, "web", utcnow(), signed=1)
+        db.session.commit()
+        rows_before = db.session.scalar(select(func.count()).select_from(SignatureActivity))
+    before = owner.get("/organiser/p/demo/figures").get_data(as_text=True)
+
+    result = runner.invoke(args=["purge"])
+    assert "settled activity row(s) folded" in result.output
+    with app.app_context():
+        rows_after = db.session.scalar(select(func.count()).select_from(SignatureActivity))
+    assert rows_before > 2 and rows_after == 2, "one row for yesterday's hour, one for this hour"
+    app.extensions.pop("organiser_activity_cache", None)
+    assert owner.get("/organiser/p/demo/figures").get_data(as_text=True) == before

@@ -6,7 +6,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 
 from petition.extensions import db
-from petition.organiser.forms import ActionForm, LoginForm, SetPasswordForm
+from petition.organiser.forms import LoginForm, SetPasswordForm
 from petition.organiser.login import OrganiserLogin, safe_next
 from petition.services import accounts, login_throttle, organiser_sessions, team
 from petition.timeutil import utcnow
@@ -60,7 +60,7 @@ def login():
 
 
 def logout():
-    ActionForm()  # the CSRF check itself is done by CSRFProtect before this runs
+    # CSRFProtect has checked the form's token before this runs.
     if current_user.is_authenticated:
         organiser_sessions.end(db.session, current_user.get_id())
         db.session.commit()

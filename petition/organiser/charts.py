@@ -18,11 +18,17 @@ EU_TILES = {
     "MT": (2, 6), "GR": (5, 6), "CY": (6, 6),
 }  # fmt: skip
 # Light to dark as a country nears its minimum; greens once reached, darker with the safety margin.
-_STEPS = [(0.0, "#eef1f4", "#1b1b1b"), (0.25, "#d4e4f4", "#1b1b1b"), (0.5, "#9fc4e8", "#1b1b1b"),
-          (0.75, "#5b9bd5", "#ffffff")]  # fmt: skip
+# (lower bound of the share of the minimum, fill, text colour); the legend in _figures.html matches.
+TILE_STEPS = [
+    (0.0, "#f3f4f6", "#1b1b1b"),
+    (1e-9, "#dbe8f5", "#1b1b1b"),
+    (0.25, "#b3cfec", "#1b1b1b"),
+    (0.5, "#78a9dc", "#1b1b1b"),
+    (0.75, "#2f6fb3", "#ffffff"),
+]
 _REACHED = ("#2e8b57", "#ffffff")
 _SAFE = ("#17502f", "#ffffff")
-_NONE = ("#f7f7f7", "#767676")
+_NONE = ("#ffffff", "#767676")
 
 
 def _n(value: float) -> str:
@@ -40,9 +46,9 @@ def tile_colours(fraction: float | None, reached: bool, safe: bool) -> tuple[str
         return _SAFE
     if reached:
         return _REACHED
-    fill, ink = _STEPS[0][1], _STEPS[0][2]
-    for floor, step_fill, step_ink in _STEPS:
-        if fraction >= floor and fraction > 0:
+    fill, ink = TILE_STEPS[0][1:]
+    for floor, step_fill, step_ink in TILE_STEPS:
+        if fraction >= floor:
             fill, ink = step_fill, step_ink
     return fill, ink
 
@@ -117,11 +123,11 @@ def threshold_bar(total: int, threshold: int | None, margin_target: int | None, 
     scale_max = max(margin_target or threshold, total, 1)
     fill_w = min(total, scale_max) / scale_max * width
     mark = threshold / scale_max * width
-    colour = _SAFE[0] if margin_target and total >= margin_target else _REACHED[0] if total >= threshold else "#5b9bd5"
+    colour = _SAFE[0] if margin_target and total >= margin_target else _REACHED[0] if total >= threshold else "#2f6fb3"
     parts = [
         f'<svg class="bar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
-        f'<rect x="0" y="2" width="{width}" height="{height - 4}" fill="#eef1f4"/>',
+        f'<rect x="0" y="2" width="{width}" height="{height - 4}" fill="#f3f4f6"/>',
         f'<rect x="0" y="2" width="{_n(fill_w)}" height="{height - 4}" fill="{colour}"/>',
         f'<line x1="{_n(mark)}" y1="0" x2="{_n(mark)}" y2="{height}" stroke="#1b1b1b" stroke-width="2"/>',
     ]

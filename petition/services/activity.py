@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from petition.models import SignatureActivity
@@ -22,23 +22,8 @@ def record(
 ) -> None:
     """`n = n + k` on a random shard of (petition, hour, source), like the counters: exact, and
     concurrent confirmations rarely wait for one another."""
-    table = SignatureActivity.__table__
-    stmt = upsert_insert(session, SignatureActivity).values(
-        petition_id=petition_id,
-        hour=hour_of(now),
-        source=source[:100],
-        shard=random.randrange(current_app.config["COUNTER_SHARDS"]),
-        signed=signed,
-        confirmed=confirmed,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.petition_id, table.c.hour, table.c.source, table.c.shard],
-        set_={
-            "signed": table.c.signed + stmt.excluded.signed,
-            "confirmed": table.c.confirmed + stmt.excluded.confirmed,
-        },
-    )
-    session.execute(stmt)
+    shard = random.randrange(current_app.config["COUNTER_SHARDS"])
+    _add_to_shard(session, petition_id, hour_of(now), source[:100], shard, signed, confirmed)
 
 
 @dataclass(frozen=True)
@@ -106,3 +91,67 @@ def _merge(a: dict, b: dict) -> dict:
     for key, tally in b.items():
         merged[key] = _add(merged.get(key), tally)
     return merged
+
+
+def compact(session: Session, now: datetime) -> int:
+    """Fold the shards of every settled hour into shard 0, a day at a time; returns the rows removed.
+
+    Shards matter only while an hour is being written; afterwards they only multiply what the
+    dashboard reads (a busy year is 16 shards x 8,760 hours x each source). Rows are taken out with
+    DELETE ... RETURNING and their exact sums added to shard 0 in the same transaction, so a count is
+    never lost or doubled. Commits once per day of activity."""
+    settled_before = hour_of(now) - timedelta(hours=2)
+    removed = 0
+    petitions = session.execute(
+        select(SignatureActivity.petition_id, func.min(SignatureActivity.hour))
+        .where(SignatureActivity.shard != 0, SignatureActivity.hour < settled_before)
+        .group_by(SignatureActivity.petition_id)
+    ).all()
+    for petition_id, first_hour in petitions:
+        day = first_hour
+        while day < settled_before:
+            until = min(day + timedelta(days=1), settled_before)
+            taken = session.execute(
+                delete(SignatureActivity)
+                .where(
+                    SignatureActivity.petition_id == petition_id,
+                    SignatureActivity.hour >= day,
+                    SignatureActivity.hour < until,
+                    SignatureActivity.shard != 0,
+                )
+                .returning(
+                    SignatureActivity.hour,
+                    SignatureActivity.source,
+                    SignatureActivity.signed,
+                    SignatureActivity.confirmed,
+                )
+            ).all()
+            sums: dict[tuple[datetime, str], list[int]] = {}
+            for hour, source, signed, confirmed in taken:
+                entry = sums.setdefault((hour, source), [0, 0])
+                entry[0] += signed
+                entry[1] += confirmed
+            for (hour, source), (signed, confirmed) in sums.items():
+                _add_to_shard(session, petition_id, hour, source, 0, signed, confirmed)
+            session.commit()
+            removed += len(taken) - len(sums)
+            day = until
+    return removed
+
+
+def _add_to_shard(
+    session: Session, petition_id: int, hour: datetime, source: str, shard: int, signed: int, confirmed: int
+) -> None:
+    table = SignatureActivity.__table__
+    stmt = upsert_insert(session, SignatureActivity).values(
+        petition_id=petition_id, hour=hour, source=source, shard=shard, signed=signed, confirmed=confirmed
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.petition_id, table.c.hour, table.c.source, table.c.shard],
+            set_={
+                "signed": table.c.signed + stmt.excluded.signed,
+                "confirmed": table.c.confirmed + stmt.excluded.confirmed,
+            },
+        )
+    )

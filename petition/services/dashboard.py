@@ -188,5 +188,6 @@ def recent_pace(hours: dict[datetime, activity.Tally], now: datetime, opens_at: 
     if opens_at is not None and opens_at > since:
         since = opens_at
     window_days = max((now - since).total_seconds() / 86400, 1.0)
-    recent = sum(t.confirmed for hour, t in hours.items() if hour >= activity.hour_of(since))
+    first_hour = activity.hour_of(since)
+    recent = sum(t.confirmed for hour, t in hours.items() if hour >= first_hour)
     return max(0.0, recent / window_days)
