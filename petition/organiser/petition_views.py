@@ -8,7 +8,7 @@ from petition.extensions import db
 from petition.models import Membership, Petition, PetitionStatus, Role, SignatureCount
 from petition.organiser.access import petition_for
 from petition.organiser.forms import ActionForm, MemberForm, PetitionForm, RemoveMemberForm, format_targets
-from petition.services import counting, lifecycle, team
+from petition.services import lifecycle, team
 from petition.services.markdown import render_markdown
 from petition.services.petitions import (
     PetitionFields,
@@ -176,7 +176,6 @@ def close(slug: str):
         return render_template("organiser/message.html", petition=petition, messages=[message]), 409
     lifecycle.close(db.session, petition, now)
     db.session.commit()
-    counting.stamp_milestones(db.session, petition, now)
     return redirect(url_for("organiser.dashboard", slug=petition.slug), code=303)
 
 
