@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from petition import live
     from petition.db_engine import configure_engine
     from petition.extensions import babel, csrf, db, migrate
 
@@ -36,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     babel.init_app(app)
     csrf.init_app(app)
+    live.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 
@@ -44,6 +46,7 @@ def register_blueprints(app: Flask) -> None:
     from petition.api.views import bp as api_bp
     from petition.api.views import health_bp
     from petition.extensions import csrf
+    from petition.live.views import bp as live_bp
     from petition.public.views import bp as public_bp
 
     # Public forms carry their own cookie-free token; the API authenticates by key, not cookie.
@@ -52,3 +55,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(live_bp)

@@ -62,6 +62,12 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "SIGN_FORM_MAX_AGE": 24 * 3600,
         "MAX_EMAILS_PER_SIGNATURE": 5,
         "COUNTER_SHARDS": int(setting("COUNTER_SHARDS", 16)),
+        # Live totals (petition/live): streams per process, their length, and how often figures refresh.
+        "LIVE_MAX_STREAMS": int(setting("LIVE_MAX_STREAMS", 500)),
+        "LIVE_STREAM_SECONDS": float(setting("LIVE_STREAM_SECONDS", 300)),
+        "LIVE_MIN_INTERVAL": float(setting("LIVE_MIN_INTERVAL", 1.0)),
+        "LIVE_POLL_SECONDS": float(setting("LIVE_POLL_SECONDS", 0)),  # 0: each second, or 15 s with Redis
+        "LIVE_CHANNEL": setting("LIVE_CHANNEL", "petition-live"),
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,
     }

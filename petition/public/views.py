@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from petition import live
 from petition.extensions import db
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
 from petition.public import form_token
@@ -150,5 +151,6 @@ def confirm(token: str):
     confirmed = confirming.confirm(db.session, signature.id, utcnow())
     db.session.commit()
     if confirmed is not None:
+        live.announce(current_app._get_current_object(), petition.id)
         counting.stamp_milestones(db.session, petition, utcnow())
     return redirect(url_for("public.confirm_page", token=token), code=303)
