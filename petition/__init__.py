@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from petition import live
+    from petition import live, public_cache
     from petition.db_engine import configure_engine
     from petition.extensions import babel, csrf, db, migrate
 
@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app)
     csrf.init_app(app)
     live.init_app(app)
+    public_cache.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

@@ -62,6 +62,8 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "SIGN_FORM_MAX_AGE": 24 * 3600,
         "MAX_EMAILS_PER_SIGNATURE": 5,
         "COUNTER_SHARDS": int(setting("COUNTER_SHARDS", 16)),
+        # How long a petition's public JSON and page may be served from memory (petition/public_cache.py).
+        "PUBLIC_CACHE_SECONDS": float(setting("PUBLIC_CACHE_SECONDS", 1.0)),
         # Live totals (petition/live): streams per process, their length, and how often figures refresh.
         "LIVE_MAX_STREAMS": int(setting("LIVE_MAX_STREAMS", 500)),
         "LIVE_STREAM_SECONDS": float(setting("LIVE_STREAM_SECONDS", 300)),

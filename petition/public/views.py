@@ -1,14 +1,18 @@
 """Public pages: the list of petitions, a petition with its signing form, and confirmation."""
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from petition import live
 from petition.extensions import db
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
 from petition.public import form_token
-from petition.public.forms import SignForm
+from petition.public.forms import SOURCE_CODE, SignForm
 from petition.public.origin import is_same_origin_post
+from petition.public_cache import public_cache
 from petition.rules.countries import country_name
 from petition.services import confirming, counting, signing
 from petition.services.markdown import render_markdown
@@ -70,12 +74,35 @@ def index():
     return render_template("public/index.html", petitions=petitions, totals=totals)
 
 
-@bp.get("/p/<slug>")
-def petition_page(slug: str):
+# Stands for the per-visitor form token in a cached page; replaced on the way out.
+_TOKEN_SLOT = "form-token-slot-0c4f1e"  # noqa: S105 (a placeholder, not a secret)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    petition_id: int
+    html: str
+
+
+def _render_petition_page(slug: str, source: str) -> CachedPage:
     petition = get_public_petition(slug)
     form = new_sign_form(petition)
-    form.source.data = request.args.get("source", "")
-    return render_template("public/petition.html", **petition_context(petition, form))
+    form.source.data = source
+    form.form_token.data = _TOKEN_SLOT
+    return CachedPage(petition.id, render_template("public/petition.html", **petition_context(petition, form)))
+
+
+@bp.get("/p/<slug>")
+def petition_page(slug: str):
+    """Everyone sees the same page but for their form token, so the page is rendered at most once a
+    second per process (see public_cache) and each visitor's token is put in on the way out."""
+    source = request.args.get("source", "")
+    if source and not SOURCE_CODE.match(source):
+        source = ""  # it would be dropped when the form is sent anyway
+    page = public_cache().get_or_make(
+        ("page", slug, source, str(get_locale())), lambda: _render_petition_page(slug, source)
+    )
+    return page.html.replace(_TOKEN_SLOT, form_token.issue(page.petition_id))
 
 
 @bp.post("/p/<slug>/sign")

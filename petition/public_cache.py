@@ -1,0 +1,49 @@
+"""A small per-process cache for what every visitor sees alike: a petition's JSON and its page.
+
+Under a burst, thousands of people load the same petition each second; reading the petition and its
+counters and rendering the page for each of them would spend the CPU that signing needs. An entry is
+kept at most `PUBLIC_CACHE_SECONDS` (1 s by default, 0 turns caching off), well inside the promise
+that a confirmation shows within 2 seconds. Only entries for existing petitions are kept, and at most
+`MAX_ENTRIES`, so unknown addresses or odd query strings cannot grow it.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from flask import Flask, current_app
+
+T = TypeVar("T")
+MAX_ENTRIES = 512
+
+
+class PublicCache:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._entries: dict[Hashable, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: Hashable, make: Callable[[], T | None]) -> T | None:
+        if self.seconds <= 0:
+            return make()
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]  # type: ignore[return-value]
+        value = make()
+        if value is not None:
+            with self._lock:
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+                if len(self._entries) < MAX_ENTRIES:
+                    self._entries[key] = (now + self.seconds, value)
+        return value
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["public_cache"] = PublicCache(app.config["PUBLIC_CACHE_SECONDS"])
+
+
+def public_cache() -> PublicCache:
+    return current_app.extensions["public_cache"]
