@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from petition import live
 from petition.extensions import db
@@ -133,8 +134,9 @@ def sign(slug: str):
         ip=request.remote_addr,
         suspicious=suspicious,
     )
+    slug = petition.slug  # read before the commit expires it: saves a query
     db.session.commit()
-    return redirect(url_for("public.check_email", slug=petition.slug), code=303)
+    return redirect(url_for("public.check_email", slug=slug), code=303)
 
 
 def signer_from_form(form: SignForm) -> signing.SignerInput:
@@ -157,7 +159,9 @@ def check_email(slug: str):
 
 def _signature_for_token(token: str) -> Signature:
     signature_id = confirming.read_confirm_token(token)
-    signature = db.session.get(Signature, signature_id) if signature_id is not None else None
+    signature = None
+    if signature_id is not None:
+        signature = db.session.get(Signature, signature_id, options=[joinedload(Signature.petition)])
     if signature is None or signature.status == SignatureStatus.FLAGGED:
         abort(400, description="confirm_link")
     return signature
@@ -173,11 +177,16 @@ def confirm_page(token: str):
 
 @bp.post("/confirm/<token>")
 def confirm(token: str):
-    signature = _signature_for_token(token)
-    petition = signature.petition
-    confirmed = confirming.confirm(db.session, signature.id, utcnow())
+    signature_id = confirming.read_confirm_token(token)
+    if signature_id is None:
+        abort(400, description="confirm_link")
+    # The common case in one statement: the update succeeds only on a pending signature.
+    confirmed = confirming.confirm(db.session, signature_id, utcnow())
     db.session.commit()
-    if confirmed is not None:
-        live.announce(current_app._get_current_object(), petition.id)
+    if confirmed is None:
+        _signature_for_token(token)  # unknown or flagged: the generic bad-link page; else confirmed before
+    else:
+        live.announce(current_app._get_current_object(), confirmed.petition_id)
+        petition = db.session.get(Petition, confirmed.petition_id, options=[joinedload(Petition.country_targets)])
         counting.stamp_milestones(db.session, petition, utcnow())
     return redirect(url_for("public.confirm_page", token=token), code=303)

@@ -82,7 +82,8 @@ def stamp_milestones(session: Session, petition: Petition, now: datetime) -> lis
         )
         if session.execute(stmt).rowcount:
             stamped.append((kind, key))
-    session.commit()
+    if stamped:
+        session.commit()
     return stamped
 
 
