@@ -2,29 +2,11 @@
 this process, from another process by polling, and from another process through Redis."""
 
 import json
-import os
 import time
 import uuid
 
-import pytest
-
 from petition import create_app
 from petition.extensions import db
-from tests.conftest import missing_service
-
-
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        missing_service("Redis tests need TEST_REDIS_URL")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        missing_service(f"Redis at {url} is unreachable: {error}")
-    return url
 
 
 class Stream:
