@@ -122,8 +122,11 @@ async def _timed(result: FlowResult, request) -> Answer | None:
 
 async def flow(base_url: str, slug: str, sink: Sink, seconds: float, concurrency: int, run: str) -> FlowResult:
     """Signers load the page and post the form; confirmers take each link the sink received and
-    open and press it. Both run at once, so mail latency shows as delay, not as idle signers."""
+    open and press it. Both run at once, so mail latency shows as delay, not as idle signers; but at
+    most `2 x concurrency` signatures wait for their confirmation at any time, so that the figure is
+    whole flows completed, not signatures piling up in the outbox."""
     result = FlowResult(seconds)
+    unconfirmed = asyncio.Semaphore(2 * concurrency)
     deadline = time.monotonic() + seconds
     codes, weights = list(COUNTRIES), list(COUNTRIES.values())
     timeout = aiohttp.ClientTimeout(total=30)
@@ -136,9 +139,14 @@ async def flow(base_url: str, slug: str, sink: Sink, seconds: float, concurrency
 
         async def signer() -> None:
             while time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(unconfirmed.acquire(), timeout=max(0.01, deadline - time.monotonic()))
+                except TimeoutError:
+                    return
                 page = await _timed(result, session.get(f"/p/{slug}"))
                 if page is None or page.status != 200:
                     result.error(f"page {getattr(page, 'status', '-')}")
+                    unconfirmed.release()
                     continue
                 token = TOKEN.search(page.text)
                 fields = {
@@ -152,8 +160,23 @@ async def flow(base_url: str, slug: str, sink: Sink, seconds: float, concurrency
                 posted = await _timed(result, session.post(f"/p/{slug}/sign", data=fields, allow_redirects=False))
                 if posted is None or posted.status != 303:
                     result.error(f"sign {getattr(posted, 'status', '-')}")
+                    unconfirmed.release()
                     continue
                 result.signed += 1
+
+        async def confirm(path: str) -> None:
+            page = await _timed(result, session.get(path))
+            if page is None or page.status != 200:
+                result.error(f"confirm page {getattr(page, 'status', '-')}")
+                return
+            pressed = await _timed(result, session.post(path, allow_redirects=False))
+            if pressed is None or pressed.status != 303:
+                result.error(f"confirm {getattr(pressed, 'status', '-')}")
+                return
+            result.confirmed_all += 1
+            if time.monotonic() <= deadline:
+                result.confirmed += 1
+                result.confirmed_at.append(time.monotonic())
 
         async def confirmer() -> None:
             while True:
@@ -163,18 +186,10 @@ async def flow(base_url: str, slug: str, sink: Sink, seconds: float, concurrency
                     if time.monotonic() >= deadline:
                         return
                     continue
-                page = await _timed(result, session.get(path))
-                if page is None or page.status != 200:
-                    result.error(f"confirm page {getattr(page, 'status', '-')}")
-                    continue
-                pressed = await _timed(result, session.post(path, allow_redirects=False))
-                if pressed is None or pressed.status != 303:
-                    result.error(f"confirm {getattr(pressed, 'status', '-')}")
-                    continue
-                result.confirmed_all += 1
-                if time.monotonic() <= deadline:
-                    result.confirmed += 1
-                    result.confirmed_at.append(time.monotonic())
+                try:
+                    await confirm(path)
+                finally:
+                    unconfirmed.release()
 
         half = max(1, concurrency // 2)
         await asyncio.gather(*[signer() for _ in range(half)], *[confirmer() for _ in range(half)])

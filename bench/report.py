@@ -77,6 +77,14 @@ def rows_for(result: dict) -> list[tuple[str, str, str, str, str, str]]:
             f"{_n(_med(watched, 'rate'), 1)}/s ({_n(100 * slowdown, 0)}% slower), {errors} err",
             _n(bare), f"{_med(watched, 'ratio'):.3f}", "< 20% slower", _verdict(slowdown < 0.20 and errors == 0),
         ))  # fmt: skip
+        if watched[0].get("cpu_ms") and flow[0].get("cpu_ms"):
+            alone = median(sum(r["cpu_ms"].values()) for r in flow)
+            with_watchers = median(sum(r["cpu_ms"].values()) for r in watched)
+            rows.append((
+                "  CPU per signature with watchers",
+                f"{with_watchers:.1f} ms vs {alone:.1f} ms alone ({_n(100 * (with_watchers / alone - 1))}% more)",
+                "", "", "< 25% more (= < 20% slower)", _verdict(with_watchers < 1.25 * alone),
+            ))  # fmt: skip
         rows.append((
             "  confirmation visible to watchers",
             f"p50 {_n(_med(watched, 'lag_p50_s'), 2)} s, p99 {_n(lag99, 2)} s, max {_n(lagmax, 2)} s",

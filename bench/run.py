@@ -137,7 +137,8 @@ async def flows(bench: dict, app: App, bare, real, args, sink, sampler, database
         watchers = loads.Watchers(real.url, "flow", args.watchers)
         await watchers.start()
         start_total = await loads.total_of(real.url, "flow")
-        watched = await loads.flow(real.url, "flow", sink, args.seconds, args.concurrency, f"{run}w")
+        with CpuMeter(app, real, database) as watched_meter:
+            watched = await loads.flow(real.url, "flow", sink, args.seconds, args.concurrency, f"{run}w")
         confirmations += watched.confirmed_all
         await asyncio.sleep(2.5)  # let the last figures reach everyone
         lags = watchers.lags(start_total, watched.confirmed_at)
@@ -155,6 +156,9 @@ async def flows(bench: dict, app: App, bare, real, args, sink, sampler, database
                 }
             )
         bench["flow"][-1]["cpu_ms"] = {k: 1000 * v / max(1, plain.confirmed) for k, v in meter.used.items()}
+        bench["flow+watchers"][-1]["cpu_ms"] = {
+            k: 1000 * v / max(1, watched.confirmed) for k, v in watched_meter.used.items()
+        }
         bench["flow+watchers"][-1].update(
             {
                 "watchers": watchers.connected,

@@ -23,6 +23,7 @@ class PublicCache:
         self.seconds = seconds
         self._entries: dict[Hashable, tuple[float, object]] = {}
         self._lock = threading.Lock()
+        self._refreshing: set[Hashable] = set()
 
     def get_or_make(self, key: Hashable, make: Callable[[], T | None]) -> T | None:
         if self.seconds <= 0:
@@ -31,14 +32,31 @@ class PublicCache:
         entry = self._entries.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]  # type: ignore[return-value]
-        value = make()
-        if value is not None:
+        if entry is not None:
+            # Expired: one thread makes it anew while the others serve the last value a moment
+            # longer, rather than all of them rendering the same page at once.
             with self._lock:
-                if len(self._entries) >= MAX_ENTRIES:
-                    self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
-                if len(self._entries) < MAX_ENTRIES:
-                    self._entries[key] = (now + self.seconds, value)
+                if key in self._refreshing:
+                    return entry[1]  # type: ignore[return-value]
+                self._refreshing.add(key)
+        try:
+            value = make()
+        finally:
+            if entry is not None:
+                with self._lock:
+                    self._refreshing.discard(key)
+        self._store(key, value, now)
         return value
+
+    def _store(self, key: Hashable, value, now: float) -> None:
+        with self._lock:
+            if value is None:
+                self._entries.pop(key, None)
+                return
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+            if len(self._entries) < MAX_ENTRIES:
+                self._entries[key] = (now + self.seconds, value)
 
 
 def init_app(app: Flask) -> None:

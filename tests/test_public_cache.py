@@ -50,3 +50,29 @@ def test_unknown_petitions_are_not_cached_as_pages(client, petition_id):
         assert client.get(f"/p/nothing-{n}").status_code == 404
         assert client.get(f"/api/v1/petitions/nothing-{n}").status_code == 404
     assert len(client.application.extensions["public_cache"]._entries) == 0
+
+
+def test_while_one_request_refreshes_an_entry_the_others_are_served_at_once():
+    import threading
+
+    from petition.public_cache import PublicCache
+
+    cache = PublicCache(seconds=0.05)
+    assert cache.get_or_make("page", lambda: "first") == "first"
+    time.sleep(0.06)
+    rendering, release = threading.Event(), threading.Event()
+
+    def slow_render():
+        rendering.set()
+        release.wait(5)
+        return "second"
+
+    refresher = threading.Thread(target=lambda: cache.get_or_make("page", slow_render))
+    refresher.start()
+    rendering.wait(5)
+    started = time.monotonic()
+    assert cache.get_or_make("page", lambda: "not me") == "first"
+    assert time.monotonic() - started < 0.05
+    release.set()
+    refresher.join(5)
+    assert cache.get_or_make("page", lambda: "not me") == "second"

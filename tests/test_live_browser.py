@@ -1,0 +1,55 @@
+"""live.js in a real browser: the counter on a petition page moves by itself after a confirmation,
+over the event stream, and by polling when the server has no room for another stream."""
+
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEYS, missing_service
+from tests.test_two_processes import Server, sign
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql_only]
+
+
+@pytest.fixture
+def page():
+    if not Path(CHROMIUM).exists():
+        missing_service(f"browser tests need {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"]  # fmt: skip
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield browser.new_page()
+        browser.close()
+
+
+def start(app_config, tmp_path, max_streams: int) -> Server:
+    env = {**os.environ, **TEST_KEYS, "DATABASE_URL": app_config["DATABASE_URL"], "MAIL_URL": app_config["MAIL_URL"],
+           "BASE_URL": app_config["BASE_URL"], "MIN_FILL_SECONDS": "0", "WEB_CONCURRENCY": "1",
+           "GUNICORN_THREADS": "4", "LIVE_MAX_STREAMS": str(max_streams), "LIVE_CHANNEL": uuid.uuid4().hex}  # fmt: skip
+    return Server(env, tmp_path / "gunicorn.log")
+
+
+@pytest.mark.parametrize("max_streams", [4, 0], ids=["event-stream", "polling-fallback"])
+def test_the_counter_moves_without_reloading_the_page(app_config, petition_id, outbox, page, tmp_path, max_streams):
+    server = start(app_config, tmp_path, max_streams)
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}/p/demo")
+        total = page.locator('[data-live="total"]')
+        assert total.inner_text() == "0"
+        time.sleep(0.5)  # the script has opened its stream or scheduled its first poll
+        sign(server, "ana@example.org", "DE")
+        outbox.deliver()
+        assert server.request("POST", outbox.confirm_path("ana@example.org"))[0] == 303
+        page.wait_for_function("document.querySelector('[data-live=\"total\"]').textContent === '1'", timeout=6000)
+        row = page.locator('tr[data-country="DE"] [data-live="count"]')
+        assert re.fullmatch(r"1", row.inner_text())
+    finally:
+        server.stop()
