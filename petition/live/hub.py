@@ -30,6 +30,7 @@ class Channel:
         self.condition = threading.Condition()
         self.version = 0
         self.data: str | None = None
+        self.event: bytes | None = None
         self.viewers = 0
         self.dirty = True
         self.refreshed_at = float("-inf")
@@ -39,12 +40,15 @@ class Channel:
             if data != self.data:
                 self.data = data
                 self.version += 1
+                # Encoded once here rather than by each of the hundreds of viewers it wakes.
+                self.event = f"id: {self.version}\ndata: {data}\n\n".encode()
                 self.condition.notify_all()
 
-    def wait_newer(self, version: int, timeout: float) -> tuple[int, str | None]:
+    def wait_newer(self, version: int, timeout: float) -> tuple[int, bytes | None]:
+        """The latest version and its event (bytes ready to send), once newer than `version`."""
         with self.condition:
             self.condition.wait_for(lambda: self.version > version, timeout)
-            return self.version, self.data
+            return self.version, self.event
 
 
 class Hub:

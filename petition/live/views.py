@@ -35,10 +35,10 @@ class EventStream:
         version = 0
         deadline = time.monotonic() + self.seconds
         while (left := deadline - time.monotonic()) > 0:
-            newer, data = self.channel.wait_newer(version, min(HEARTBEAT_SECONDS, left))
-            if newer > version and data is not None:
+            newer, event = self.channel.wait_newer(version, min(HEARTBEAT_SECONDS, left))
+            if newer > version and event is not None:
                 version = newer
-                yield f"id: {version}\ndata: {data}\n\n".encode()
+                yield event
             else:
                 # Keeps proxies from closing an idle stream, and finds clients that left.
                 yield b": keep-alive\n\n"
