@@ -4,7 +4,8 @@ Python runs one thread at a time per process, so there is one worker process per
 inside each: a few serve requests while others wait on the database, and each open live-update
 stream (GET /api/v1/petitions/<slug>/events) holds one more, mostly asleep. So threads = request
 threads + the streams a process admits (LIVE_MAX_STREAMS; past it, viewers are told to poll).
-Every figure can be changed from the environment without editing this file.
+Every figure can be changed from the environment without editing this file. In production the same
+file runs two pools per machine, `app` and `live` (streams only): see docs/deploy.md.
 """
 
 import os

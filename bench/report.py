@@ -73,7 +73,7 @@ def rows_for(result: dict) -> list[tuple[str, str, str, str, str, str]]:
         connected = min(r["watchers"] for r in watched)
         errors = sum(r["errors"] + r["watcher_errors"] for r in watched)
         rows.append((
-            f"  same, with {connected} SSE watchers",
+            f"  same, with {connected} SSE watchers ({result.get('live_pool', 'shared')} pool)",
             f"{_n(_med(watched, 'rate'), 1)}/s ({_n(100 * slowdown, 0)}% slower), {errors} err",
             _n(bare), f"{_med(watched, 'ratio'):.3f}", "< 20% slower", _verdict(slowdown < 0.20 and errors == 0),
         ))  # fmt: skip

@@ -31,6 +31,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10, help="length of each measured load")
     parser.add_argument("--signatures", type=int, default=1_000_000, help="rows for the 'large' reads and export")
     parser.add_argument("--watchers", type=int, default=1000, help="live viewers during the watched flow")
+    parser.add_argument(
+        "--live-pool",
+        choices=["separate", "shared"],
+        default="separate",
+        help="event streams served by their own gunicorn (as docs/deploy.md routes them) or by the app's",
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="open connections of each load")
     parser.add_argument("--mail-messages", type=int, default=2000, help="messages queued for the mail scenario")
     parser.add_argument("--mail-workers", type=int, default=0, help="0: 2 on PostgreSQL, 1 on SQLite")
@@ -101,9 +107,10 @@ class CpuMeter:
     """CPU time the web workers, the mail workers and the database spent during one load: unlike
     rates, it hardly moves when other programs share the machine."""
 
-    def __init__(self, app: App, real, database: Database):
+    def __init__(self, app: App, real, live, database: Database):
         self.groups = {
             "web": lambda: real.worker_pids(),
+            **({"live": lambda: live.worker_pids()} if live is not real else {}),
             "mail": lambda: [p.pid for p in app.mailers],
             "db": database.backend_pids,
         }
@@ -119,11 +126,11 @@ class CpuMeter:
             self.used[name] = sum(t - self.before[name].get(pid, 0.0) for pid, t in after.items())
 
 
-async def flows(bench: dict, app: App, bare, real, args, sink, sampler, database: Database) -> None:
+async def flows(bench: dict, app: App, bare, real, live, args, sink, sampler, database: Database) -> None:
     confirmations = 0
     for run in range(args.runs):
         base = await loads.wrk(bare.url + "/", args.seconds, args.concurrency)
-        meter = CpuMeter(app, real, database).__enter__()
+        meter = CpuMeter(app, real, live, database).__enter__()
         plain_load = loads.flow(real.url, "flow", sink, args.seconds, args.concurrency, f"{run}p")
         if args.profile and run == 0:
             out = HERE / "results"
@@ -134,10 +141,10 @@ async def flows(bench: dict, app: App, bare, real, args, sink, sampler, database
             plain = await plain_load
         meter.__exit__()
         confirmations += plain.confirmed_all
-        watchers = loads.Watchers(real.url, "flow", args.watchers)
+        watchers = loads.Watchers(live.url, "flow", args.watchers)
         await watchers.start()
         start_total = await loads.total_of(real.url, "flow")
-        with CpuMeter(app, real, database) as watched_meter:
+        with CpuMeter(app, real, live, database) as watched_meter:
             watched = await loads.flow(real.url, "flow", sink, args.seconds, args.concurrency, f"{run}w")
         confirmations += watched.confirmed_all
         await asyncio.sleep(2.5)  # let the last figures reach everyone
@@ -226,7 +233,8 @@ async def bench_database(kind: str, args) -> dict:
     database = Database(kind, args.database_url, workdir)
     database.create()
     cores = len(os.sched_getaffinity(0))
-    env = {"LIVE_MAX_STREAMS": str(args.watchers + 50), "WEB_CONCURRENCY": str(cores), "PYTHONFAULTHANDLER": "1"}
+    streams = args.watchers + 50 if args.live_pool == "shared" else 50
+    env = {"LIVE_MAX_STREAMS": str(streams), "WEB_CONCURRENCY": str(cores), "PYTHONFAULTHANDLER": "1"}
     app = App(args.app_python, database, workdir, env)
     bench: dict = {"database": kind, "cores": cores}
     try:
@@ -241,7 +249,14 @@ async def bench_database(kind: str, args) -> dict:
 
         bare = app.gunicorn("bare:app", cwd=HERE)
         real = app.gunicorn("wsgi:app")
-        sampler = Sampler([real])
+        live = real
+        if args.live_pool == "separate":
+            # The streams' own pool: two workers that mostly sleep, each admitting its share of viewers.
+            live = app.gunicorn(
+                "wsgi:app", env={"LIVE_MAX_STREAMS": str(args.watchers // 2 + 50), "WEB_CONCURRENCY": "2"}
+            )
+        bench["live_pool"] = args.live_pool
+        sampler = Sampler([real, live])
         scenarios = set(args.scenarios.split(","))
         with sampler:
             if "reads" in scenarios:
@@ -265,7 +280,7 @@ async def bench_database(kind: str, args) -> dict:
             if "flow" in scenarios:
                 app.mail_workers(workers, f"smtp://127.0.0.1:{sink.port}")
                 print(f"{kind}: signing flow, alone and with {args.watchers} watchers", flush=True)
-                await flows(bench, app, bare, real, args, sink, sampler, database)
+                await flows(bench, app, bare, real, live, args, sink, sampler, database)
             if "mail" in scenarios:
                 print(f"{kind}: mail delivery", flush=True)
                 await mail(bench, app, real, args, sink, workers)
