@@ -277,6 +277,8 @@ class Watchers:
         step = max(1, len(confirmed_at) // sample)
         lags = []
         for events in self.events:
+            if not events:
+                continue  # never connected: counted among the errors, not as an endless lag
             times = [t for t, _ in events]
             totals = [total for _, total in events]
             for k in range(0, len(confirmed_at), step):

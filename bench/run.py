@@ -234,7 +234,13 @@ async def bench_database(kind: str, args) -> dict:
     database.create()
     cores = len(os.sched_getaffinity(0))
     streams = args.watchers + 50 if args.live_pool == "shared" else 50
-    env = {"LIVE_MAX_STREAMS": str(streams), "WEB_CONCURRENCY": str(cores), "PYTHONFAULTHANDLER": "1"}
+    env = {
+        "LIVE_MAX_STREAMS": str(streams),
+        "WEB_CONCURRENCY": str(cores),
+        "PYTHONFAULTHANDLER": "1",
+        # No worker recycling within a run: a restart mid-load would be measured, and would hide growth.
+        "GUNICORN_MAX_REQUESTS": "0",
+    }
     app = App(args.app_python, database, workdir, env)
     bench: dict = {"database": kind, "cores": cores}
     try:
@@ -251,10 +257,9 @@ async def bench_database(kind: str, args) -> dict:
         real = app.gunicorn("wsgi:app")
         live = real
         if args.live_pool == "separate":
-            # The streams' own pool: two workers that mostly sleep, each admitting its share of viewers.
-            live = app.gunicorn(
-                "wsgi:app", env={"LIVE_MAX_STREAMS": str(args.watchers // 2 + 50), "WEB_CONCURRENCY": "2"}
-            )
+            # The streams' own pool: two workers that mostly sleep. Connections do not spread evenly
+            # over workers, so each may take every viewer.
+            live = app.gunicorn("wsgi:app", env={"LIVE_MAX_STREAMS": str(args.watchers + 50), "WEB_CONCURRENCY": "2"})
         bench["live_pool"] = args.live_pool
         sampler = Sampler([real, live])
         scenarios = set(args.scenarios.split(","))
@@ -265,6 +270,7 @@ async def bench_database(kind: str, args) -> dict:
             if scenarios & {"reads", "export"}:
                 started = time.monotonic()
                 app.flask("generate-signatures", "--petition", "reads", "--count", str(args.signatures), "--seed", "1")
+                database.vacuum()  # as after any bulk load; else autovacuum runs during the measurements
                 bench["generate_seconds"] = time.monotonic() - started
                 print(
                     f"{kind}: {args.signatures} signatures generated in {bench['generate_seconds']:.0f} s", flush=True

@@ -45,6 +45,11 @@ class Database:
         found = subprocess.run(["psql", self.admin, "-At", "-c", sql], capture_output=True, text=True)
         return [int(pid) for pid in found.stdout.split()]
 
+    def vacuum(self) -> None:
+        if self.kind == "postgresql":
+            url = self.url.replace("postgresql+psycopg://", "postgresql://", 1)
+            subprocess.run(["psql", url, "-q", "-c", "VACUUM (ANALYZE)"], check=True, capture_output=True)
+
     def drop(self) -> None:
         if self.kind == "postgresql":
             subprocess.run(

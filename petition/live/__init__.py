@@ -1,6 +1,6 @@
 """Live totals for the public: one watcher per process, fanned out to every open event stream."""
 
-from flask import Flask
+from flask import Flask, current_app
 
 from petition.live.hub import Live
 
@@ -11,6 +11,6 @@ def init_app(app: Flask) -> None:
     app.extensions["live"] = Live(app)
 
 
-def announce(app: Flask, petition_id: int) -> None:
+def announce(petition_id: int) -> None:
     """Call after a transaction that changed a petition's figures has committed."""
-    app.extensions["live"].announce(petition_id)
+    current_app.extensions["live"].announce(petition_id)

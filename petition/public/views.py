@@ -186,7 +186,7 @@ def confirm(token: str):
     if confirmed is None:
         _signature_for_token(token)  # unknown or flagged: the generic bad-link page; else confirmed before
     else:
-        live.announce(current_app._get_current_object(), confirmed.petition_id)
+        live.announce(confirmed.petition_id)
         petition = db.session.get(Petition, confirmed.petition_id, options=[joinedload(Petition.country_targets)])
         counting.stamp_milestones(db.session, petition, utcnow())
     return redirect(url_for("public.confirm_page", token=token), code=303)
