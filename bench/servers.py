@@ -154,6 +154,7 @@ class Gunicorn:
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
+        stop(self.process)  # never leave a half-started server behind
         raise RuntimeError(f"gunicorn did not start:\n{self._read_log()[-3000:]}")
 
     def _wait_for_workers(self, count: int) -> None:
