@@ -16,8 +16,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from petition import cli, errors, headers
+    from petition import cli, errors, headers, i18n
 
+    i18n.register(app)
     errors.register(app)
     headers.register(app)
     cli.register(app)
@@ -31,10 +32,11 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from petition.db_engine import configure_engine
     from petition.extensions import babel, csrf, db, migrate
+    from petition.i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

@@ -17,6 +17,7 @@ from petition.extensions import db
 from petition.models import Petition, Role
 from petition.services import accounts, counting
 from petition.services.petitions import PetitionInvalid, create_petition, get_by_slug
+from petition.services.translations import set_translation
 from petition.timeutil import utcnow
 
 DEMO_ORGANISER = "organiser@example.org"
@@ -112,6 +113,32 @@ def register(app: Flask) -> None:
                 _fail(str(error))
         url = f"{current_app.config['BASE_URL']}/p/{petition.slug}"
         click.echo(f"Created {petition.status.value} petition '{petition.slug}': {url}")
+
+    @petition_group.command("translate")
+    @click.option("--slug", required=True, help="The petition to translate.")
+    @click.option("--lang", required=True, help="Language code, e.g. de, pl, el, sr-Cyrl, sr-Latn.")
+    @click.option("--title", required=True)
+    @click.option("--summary", default="", help="One or two sentences shown under the title.")
+    @click.option("--body-file", type=click.File("r", encoding="utf-8"), help="Markdown file with the full text.")
+    def petition_translate(slug, lang, title, summary, body_file):
+        """Add (or replace) the petition's text in one language; readers of it see this text."""
+        with write_intent():
+            petition = get_by_slug(db.session, slug) or _fail(f"No petition '{slug}'.")
+            try:
+                row = set_translation(
+                    db.session,
+                    petition,
+                    locale=lang,
+                    title=title,
+                    summary=summary,
+                    body=body_file.read() if body_file else "",
+                )
+                db.session.commit()
+            except PetitionInvalid as error:
+                db.session.rollback()
+                _fail(str(error))
+        url = f"{current_app.config['BASE_URL']}/p/{petition.slug}?lang={row.locale.replace('_', '-')}"
+        click.echo(f"Saved the {row.locale} text of '{petition.slug}': {url}")
 
     organiser_group = AppGroup("organiser", help="Manage organiser accounts.")
     app.cli.add_command(organiser_group)

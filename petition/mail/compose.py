@@ -13,12 +13,15 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from petition.i18n import DEFAULT_LOCALE, bcp47, match_locale
 from petition.models import MailKind, OutboxMessage, Signature
 from petition.services import personal
 from petition.services.confirming import make_confirm_token
+from petition.services.translations import text_for
 
 _SUBJECTS = {
     MailKind.CONFIRM: lambda title: _("Please confirm your signature: %(title)s", title=title),
@@ -41,17 +44,28 @@ def compose(session: Session, message: OutboxMessage) -> EmailMessage:
     signature = session.get(Signature, message.signature_id) if message.signature_id else None
     if signature is None:
         raise Undeliverable("the signature this message was for no longer exists")
+    # Each signer reads their emails in the language they signed in, whoever runs the worker.
+    locale = match_locale(signature.locale) or DEFAULT_LOCALE
+    with force_locale(locale):
+        return _compose(session, message, signature, locale)
+
+
+def _compose(session: Session, message: OutboxMessage, signature: Signature, locale: str) -> EmailMessage:
     petition = signature.petition
+    text = text_for(session, petition, locale)
     base_url = current_app.config["BASE_URL"]
     context = {
         "petition": petition,
+        "text": text,
+        "html_lang": bcp47(locale),
         "first_name": personal.unseal(signature.first_name_sealed),
-        "petition_url": f"{base_url}/p/{petition.slug}",
+        "petition_url": f"{base_url}/p/{petition.slug}?lang={bcp47(locale)}",
         "confirm_url": f"{base_url}/confirm/{make_confirm_token(signature.id)}",
         "base_url": base_url,
     }
     email = EmailMessage()
-    email["Subject"] = header_safe(_SUBJECTS[MailKind(message.kind)](header_safe(petition.title)))
+    email["Subject"] = header_safe(_SUBJECTS[MailKind(message.kind)](header_safe(text.title)))
+    email["Content-Language"] = bcp47(locale)
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = personal.unseal(signature.email_sealed)
     email["Date"] = formatdate(localtime=False, usegmt=True)

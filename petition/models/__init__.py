@@ -6,6 +6,7 @@ from petition.models.organiser import Membership, Organiser, Role
 from petition.models.outbox import MailKind, MailStatus, OutboxMessage
 from petition.models.petition import CountryTarget, Petition, PetitionStatus, RuleSet
 from petition.models.signature import Signature, SignatureStatus
+from petition.models.translation import PetitionTranslation
 
 __all__ = [
     "Base",
@@ -18,6 +19,7 @@ __all__ = [
     "OutboxMessage",
     "Petition",
     "PetitionStatus",
+    "PetitionTranslation",
     "Role",
     "RuleSet",
     "Signature",

@@ -60,6 +60,9 @@ class Petition(Base):
     country_targets: Mapped[list[CountryTarget]] = relationship(
         back_populates="petition", cascade="all, delete-orphan", order_by="CountryTarget.country"
     )
+    translations: Mapped[list[PetitionTranslation]] = relationship(  # noqa: F821 (petition.models.translation)
+        back_populates="petition", cascade="all, delete-orphan", order_by="PetitionTranslation.locale"
+    )
 
     def status_at(self, now: datetime) -> PetitionStatus:
         """The status people see: an open petition past its closing time is closed, whether or not

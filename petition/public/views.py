@@ -1,9 +1,12 @@
 """Public pages: the list of petitions, a petition with its signing form, and confirmation."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import refresh
 from sqlalchemy import func, select
 
 from petition.extensions import db
+from petition.formatting import format_day, format_share
+from petition.i18n import current_locale, lang_arg
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
 from petition.public import form_token
 from petition.public.forms import SignForm
@@ -13,6 +16,7 @@ from petition.services import confirming, counting, signing
 from petition.services.markdown import render_markdown
 from petition.services.personal import canonical_email
 from petition.services.petitions import allowed_countries, get_by_slug
+from petition.services.translations import text_for
 from petition.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
@@ -30,6 +34,7 @@ def new_sign_form(petition: Petition, formdata=None) -> SignForm:
     return SignForm(
         formdata=formdata,
         allowed_countries=allowed_countries(petition),
+        locale=current_locale(),
         check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
     )
 
@@ -43,15 +48,27 @@ def petition_context(petition: Petition, form: SignForm) -> dict:
         days_left = max(0, (petition.closes_at - now).days)
     if not form.form_token.data or form.errors:
         form.form_token.data = form_token.issue(petition.id)
+    text = petition_text(petition)
     return {
         "petition": petition,
+        "text": text,
         "status": petition.status_at(now),
-        "body_html": render_markdown(petition.body_markdown),
+        "body_html": render_markdown(text.body_markdown),
         "progress": progress,
-        "country_name": country_name,
+        "country_name": localised_country_name,
+        "format_day": format_day,
+        "format_share": format_share,
         "days_left": days_left,
         "form": form,
     }
+
+
+def petition_text(petition: Petition):
+    return text_for(db.session, petition, current_locale())
+
+
+def localised_country_name(code: str) -> str:
+    return country_name(code, current_locale())
 
 
 @bp.get("/")
@@ -60,7 +77,7 @@ def index():
     petitions = db.session.scalars(
         select(Petition).where(Petition.status == PetitionStatus.OPEN).order_by(Petition.created_at.desc())
     ).all()
-    petitions = [p for p in petitions if p.is_accepting_signatures(now)]
+    petitions = [(p, petition_text(p)) for p in petitions if p.is_accepting_signatures(now)]
     totals = dict(
         db.session.execute(
             select(SignatureCount.petition_id, func.sum(SignatureCount.count)).group_by(SignatureCount.petition_id)
@@ -82,9 +99,13 @@ def sign(slug: str):
     petition = get_public_petition(slug)
     now = utcnow()
     if not petition.is_accepting_signatures(now):
-        return render_template("public/not_open.html", petition=petition, status=petition.status_at(now)), 403
+        return render_template(
+            "public/not_open.html", petition=petition, text=petition_text(petition), status=petition.status_at(now)
+        ), 403
     if not is_same_origin_post(request):
-        return render_template("public/form_expired.html", petition=petition, foreign=True), 403
+        return render_template(
+            "public/form_expired.html", petition=petition, text=petition_text(petition), foreign=True
+        ), 403
     form = new_sign_form(petition, request.form)
     token_check = form_token.check(form.form_token.data, petition.id)
     if token_check == form_token.TokenCheck.INVALID:
@@ -102,11 +123,12 @@ def sign(slug: str):
         signer_from_form(form),
         now=now,
         source=f"web/{form.source_code}" if form.source_code else "web",
+        locale=current_locale(),
         ip=request.remote_addr,
         suspicious=suspicious,
     )
     db.session.commit()
-    return redirect(url_for("public.check_email", slug=petition.slug), code=303)
+    return redirect(url_for("public.check_email", slug=petition.slug, lang=lang_arg()), code=303)
 
 
 def signer_from_form(form: SignForm) -> signing.SignerInput:
@@ -124,7 +146,7 @@ def signer_from_form(form: SignForm) -> signing.SignerInput:
 @bp.get("/p/<slug>/check-email")
 def check_email(slug: str):
     petition = get_public_petition(slug)
-    return render_template("public/check_email.html", petition=petition)
+    return render_template("public/check_email.html", petition=petition, text=petition_text(petition))
 
 
 def _signature_for_token(token: str) -> Signature:
@@ -132,6 +154,9 @@ def _signature_for_token(token: str) -> Signature:
     signature = db.session.get(Signature, signature_id) if signature_id is not None else None
     if signature is None or signature.status == SignatureStatus.FLAGGED:
         abort(400, description="confirm_link")
+    # Without a `?lang=`, the page speaks the language the person signed in, whatever this browser says.
+    g.signer_locale = signature.locale
+    refresh()
     return signature
 
 
@@ -140,7 +165,8 @@ def confirm_page(token: str):
     """Shows a button and changes nothing: mail scanners that follow links must not confirm."""
     signature = _signature_for_token(token)
     template = "public/thanks.html" if signature.status == SignatureStatus.CONFIRMED else "public/confirm.html"
-    return render_template(template, petition=signature.petition, token=token)
+    petition = signature.petition
+    return render_template(template, petition=petition, text=petition_text(petition), token=token)
 
 
 @bp.post("/confirm/<token>")
@@ -151,4 +177,4 @@ def confirm(token: str):
     db.session.commit()
     if confirmed is not None:
         counting.stamp_milestones(db.session, petition, utcnow())
-    return redirect(url_for("public.confirm_page", token=token), code=303)
+    return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)

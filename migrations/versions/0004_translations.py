@@ -1,0 +1,32 @@
+"""petition translations
+
+Revision ID: 0004_translations
+Revises: 0001
+Create Date: 2026-11-26 17:11:11.800899
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0004_translations'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('petition_translations',
+    sa.Column('petition_id', sa.Integer(), nullable=False),
+    sa.Column('locale', sa.String(length=16), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('summary', sa.String(length=1000), nullable=False),
+    sa.Column('body_markdown', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['petition_id'], ['petitions.id'], name=op.f('fk_petition_translations_petition_id_petitions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('petition_id', 'locale', name=op.f('pk_petition_translations'))
+    )
+
+
+def downgrade():
+    op.drop_table('petition_translations')

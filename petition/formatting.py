@@ -1,0 +1,36 @@
+"""Numbers, dates and links written for the reader's locale (Babel's CLDR data)."""
+
+from datetime import datetime
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from flask import request, url_for
+
+from petition.i18n import current_locale
+
+# A language link on the result of a form post leads to the page the form came from.
+_GET_TWIN = {"public.sign": "public.petition_page", "public.confirm": "public.confirm_page"}
+
+
+def format_count(value: int | None) -> str:
+    """1234567 -> "1,234,567" (en), "1.234.567" (de), "1 234 567" with a no-break space (fr, pl, sv)."""
+    return format_decimal(value or 0, locale=current_locale())
+
+
+def format_share(fraction: float) -> str:
+    return format_percent(fraction, format="#,##0.0%", locale=current_locale())
+
+
+def format_day(moment: datetime) -> str:
+    """The calendar day in UTC, written out: "25 November 2027", "25. studenoga 2027."."""
+    return format_date(moment.date(), format="long", locale=current_locale())
+
+
+def lang_url(locale: str) -> str:
+    """This page in another language: the same address with `lang` set, other query arguments kept."""
+    endpoint = request.endpoint if request.method == "GET" else _GET_TWIN.get(request.endpoint or "")
+    if endpoint is None:
+        return url_for("public.index", lang=locale)
+    args = request.args.to_dict(flat=False) if request.method == "GET" else {}
+    args["lang"] = [locale]
+    return url_for(endpoint, **(request.view_args or {}), **args)
