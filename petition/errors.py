@@ -22,6 +22,7 @@ _TITLES = {
     429: N_("Too many requests"),
     503: N_("Temporarily unavailable"),
 }
+_OTHER_TITLE = N_("Error")
 
 
 def _wants_json() -> bool:
@@ -32,7 +33,7 @@ def _render(status: int, description: str | None = None):
     if _wants_json():
         return {"error": _TITLES.get(status, "error").lower().replace(" ", "_"), "status": status}, status
     return render_template(
-        "errors/error.html", status=status, title=gettext(_TITLES.get(status, N_("Error"))), kind=description
+        "errors/error.html", status=status, title=gettext(_TITLES.get(status, _OTHER_TITLE)), kind=description
     ), status
 
 
