@@ -65,7 +65,6 @@ def _compose(session: Session, message: OutboxMessage, signature: Signature, loc
     }
     email = EmailMessage()
     email["Subject"] = header_safe(_SUBJECTS[MailKind(message.kind)](header_safe(text.title)))
-    email["Content-Language"] = bcp47(locale)
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = personal.unseal(signature.email_sealed)
     email["Date"] = formatdate(localtime=False, usegmt=True)
@@ -73,4 +72,6 @@ def _compose(session: Session, message: OutboxMessage, signature: Signature, loc
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(render_template(f"email/{message.kind}.txt", **context))
     email.add_alternative(render_template(f"email/{message.kind}.html", **context), subtype="html")
+    # After the body: setting content clears every Content-* header.
+    email["Content-Language"] = bcp47(locale)
     return email
