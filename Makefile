@@ -27,14 +27,14 @@ install-dev: $(VENV)/.installed-dev translations browser-test-deps
 ##   make translations-extract translations-update   (then translate new or fuzzy entries, and `make test`)
 ## A new language: make translations-init LOCALE=xx, and add it to SUPPORTED_LOCALES in petition/i18n.py.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d petition/translations
+	$(VENV)/bin/pybabel -q compile -d petition/translations
 
 translations-extract: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l --add-location=file --sort-by-file \
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --add-location=file --sort-by-file \
 		--project petition --msgid-bugs-address "" -o petition/translations/messages.pot .
 
 translations-update: $(VENV)/.installed
-	$(VENV)/bin/pybabel update -q -i petition/translations/messages.pot -d petition/translations
+	$(VENV)/bin/pybabel -q update -i petition/translations/messages.pot -d petition/translations --ignore-obsolete
 
 translations-init: $(VENV)/.installed
 	$(VENV)/bin/pybabel init -i petition/translations/messages.pot -d petition/translations -l $(LOCALE)

@@ -83,7 +83,8 @@ def register(app: Flask) -> None:
     @click.option("--registered", type=click.DateTime(["%Y-%m-%d"]), help="ECI registration date (default today).")
     @click.option("--target", "targets", multiple=True, metavar="CC=N", help="Per-country target (simple rules).")
     @click.option("--draft", is_flag=True, help="Create as a draft instead of open.")
-    def petition_create(slug, title, summary, body_file, rules, goal, closes, registered, targets, draft):
+    @click.option("--lang", default="en", show_default=True, help="Language of the text (add others: translate).")
+    def petition_create(slug, title, summary, body_file, rules, goal, closes, registered, targets, draft, lang):
         """Create a petition, open unless --draft."""
         country_targets = {}
         for item in targets:
@@ -105,6 +106,7 @@ def register(app: Flask) -> None:
                     registered_on=registered.date() if registered else None,
                     country_targets=country_targets,
                     draft=draft,
+                    locale=lang,
                     now=utcnow(),
                 )
                 db.session.commit()

@@ -21,7 +21,7 @@ from petition import create_app
 from petition.extensions import db
 from petition.models import Base
 
-pytest_plugins = ["tests.helpers.fixtures"]
+pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.catalogues", "tests.browser.i18n_fixtures"]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_TEST_SERVICES") == "1"
 TEST_KEYS = {

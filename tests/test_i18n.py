@@ -9,7 +9,7 @@ from petition.extensions import db
 from petition.models import Petition, Signature
 from petition.services.translations import set_translation
 from tests.conftest import form_token_of
-from tests.helpers.catalogues import compiled_catalogues, translator  # noqa: F401
+from tests.helpers.catalogues import translator
 from tests.helpers.fixtures import form_fields
 
 pytestmark = pytest.mark.usefixtures("compiled_catalogues")
@@ -96,7 +96,7 @@ def test_numbers_dates_and_counts_are_written_the_readers_way(client, petition_i
     de = client.get("/p/demo?lang=de").get_data(as_text=True)
     assert "Ziel: 1.000.000 Unterschriften" in de
     assert "25. November 2027" in de
-    assert "von 69.120" in de  # Germany's ECI threshold
+    assert 'von <span class="figure">69.120</span>' in de  # Germany's ECI threshold
     fr = client.get("/p/demo?lang=fr").get_data(as_text=True)
     assert "Objectif\u00a0: 1\u202f000\u202f000 de signatures" in fr  # French: "de" before a million
     pl = client.get("/p/demo?lang=pl").get_data(as_text=True)
@@ -179,8 +179,12 @@ def test_a_petition_shows_its_text_in_the_readers_language_when_it_has_one(app, 
     de = client.get("/p/demo?lang=de").get_data(as_text=True)
     assert "<h1>Biometrische Massenüberwachung verbieten</h1>" in de and "<strong>Jetzt</strong>" in de
     assert "Kurz gesagt." in de
-    # Without a German text the default text shows, in the page of any language.
-    assert "<h1>Ban biometric mass surveillance</h1>" in client.get("/p/demo?lang=it").get_data(as_text=True)
+    # Without an Italian text the petition's own text shows in the Italian page,
+    # marked as English, so that a screen reader reading Italian pronounces it as English.
+    italian = client.get("/p/demo?lang=it").get_data(as_text=True)
+    assert '<h1 lang="en">Ban biometric mass surveillance</h1>' in italian
+    assert '<div class="body" lang="en">' in italian
+    assert "<h1>Ban biometric mass surveillance</h1>" in client.get("/p/demo?lang=en").get_data(as_text=True)
     assert "Biometrische" in client.get("/?lang=de").get_data(as_text=True)
 
     sign_in(client, "de", email="jan@example.org")
@@ -205,3 +209,26 @@ def test_translate_command_adds_and_replaces_a_translation(runner, client, petit
     assert unknown.exit_code != 0 and "not one of the supported languages" in unknown.output
     missing = runner.invoke(args=["petition", "translate", "--slug", "nope", "--lang", "de", "--title", "x"])
     assert missing.exit_code != 0 and "No petition 'nope'" in missing.output
+    own = runner.invoke(args=["petition", "translate", "--slug", "demo", "--lang", "en", "--title", "x"])
+    assert own.exit_code != 0 and "language of the petition's own text" in own.output
+
+
+def test_a_petition_written_in_another_language_says_so(runner, client):
+    args = [
+        "petition",
+        "create",
+        "--slug",
+        "kamere",
+        "--title",
+        "Хиљаде камера",
+        "--rules",
+        "simple",
+        "--lang",
+        "sr-Cyrl",
+    ]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "<h1>Хиљаде камера</h1>" in client.get("/p/kamere?lang=sr-Cyrl").get_data(as_text=True)
+    assert '<h1 lang="sr-Cyrl">Хиљаде камера</h1>' in client.get("/p/kamere?lang=de").get_data(as_text=True)
+    bad = runner.invoke(args=["petition", "create", "--slug", "x", "--title", "X", "--lang", "xx"])
+    assert bad.exit_code != 0 and "not one of the supported languages" in bad.output

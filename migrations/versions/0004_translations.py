@@ -1,4 +1,4 @@
-"""petition translations
+"""petition translations, and the language of each petition's own text
 
 Revision ID: 0004_translations
 Revises: 0001
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('petitions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=16), server_default='en', nullable=False))
     op.create_table('petition_translations',
     sa.Column('petition_id', sa.Integer(), nullable=False),
     sa.Column('locale', sa.String(length=16), nullable=False),
@@ -30,3 +32,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table('petition_translations')
+    with op.batch_alter_table('petitions', schema=None) as batch_op:
+        batch_op.drop_column('locale')

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from petition.i18n import match_locale
 from petition.models import CountryTarget, Petition, PetitionStatus, RuleSet
 from petition.rules import eci
 from petition.rules.countries import iso_countries, normalise_country
@@ -59,6 +60,7 @@ def create_petition(
     registered_on: date | None = None,
     country_targets: dict[str, int] | None = None,
     draft: bool = False,
+    locale: str = "en",
 ) -> Petition:
     """Validate and add a petition to the session (the caller commits). Raises PetitionInvalid."""
     errors: dict[str, str] = {}
@@ -73,6 +75,9 @@ def create_petition(
         errors["title"] = "The title must be 1 to 200 characters."
     if len(summary) > 1000:
         errors["summary"] = "The summary must be at most 1,000 characters."
+    text_locale = match_locale(locale)
+    if text_locale is None:
+        errors["lang"] = f"'{locale}' is not one of the supported languages."
     if rules not in {r.value for r in RuleSet}:
         errors["rules"] = "Rules are either 'eci' or 'simple'."
     if goal is not None and goal <= 0:
@@ -108,6 +113,7 @@ def create_petition(
         title=title,
         summary=summary.strip(),
         body_markdown=body,
+        locale=text_locale,
         status=PetitionStatus.DRAFT if draft else PetitionStatus.OPEN,
         rules=RuleSet(rules),
         goal_total=eci.GOAL_TOTAL if is_eci else goal,

@@ -15,16 +15,17 @@ class PetitionText:
     title: str
     summary: str
     body_markdown: str
-    # None when this is the petition's own (default) text, whose language we do not record.
-    locale: str | None = None
+    locale: str  # the language the text is written in
 
 
 def default_text(petition: Petition) -> PetitionText:
-    return PetitionText(petition.title, petition.summary or "", petition.body_markdown or "")
+    return PetitionText(petition.title, petition.summary or "", petition.body_markdown or "", petition.locale or "en")
 
 
 def text_for(session: Session, petition: Petition, locale: str) -> PetitionText:
     """The petition in `locale` when organisers gave a translation, else its default text."""
+    if locale == petition.locale:
+        return default_text(petition)
     row = session.get(PetitionTranslation, (petition.id, locale))
     if row is None:
         return default_text(petition)
@@ -50,6 +51,8 @@ def set_translation(
     title = " ".join(title.split())
     if code is None:
         errors["lang"] = f"'{locale}' is not one of the supported languages."
+    elif code == petition.locale:
+        errors["lang"] = f"'{code}' is the language of the petition's own text."
     if not 1 <= len(title) <= 200:
         errors["title"] = "The title must be 1 to 200 characters."
     if len(summary) > 1000:
