@@ -232,3 +232,10 @@ def test_a_petition_written_in_another_language_says_so(runner, client):
     assert '<h1 lang="sr-Cyrl">Хиљаде камера</h1>' in client.get("/p/kamere?lang=de").get_data(as_text=True)
     bad = runner.invoke(args=["petition", "create", "--slug", "x", "--title", "X", "--lang", "xx"])
     assert bad.exit_code != 0 and "not one of the supported languages" in bad.output
+
+
+def test_the_table_of_countries_follows_the_readers_alphabet(client, petition_id):
+    html = client.get("/p/demo?lang=cs").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row" id="country-([A-Z]{2})">', html)
+    assert rows.index("BG") < rows.index("CZ") < rows.index("DK")  # Bulharsko, Česko, Dánsko
+    assert rows.index("FR") < rows.index("HR") < rows.index("IE")  # Francie, Chorvatsko, Irsko

@@ -11,7 +11,7 @@ from petition.models import Petition, PetitionStatus, Signature, SignatureCount,
 from petition.public import form_token
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
-from petition.rules.countries import country_name
+from petition.rules.countries import country_name, sorted_by_name
 from petition.services import confirming, counting, signing
 from petition.services.markdown import render_markdown
 from petition.services.personal import canonical_email
@@ -55,12 +55,19 @@ def petition_context(petition: Petition, form: SignForm) -> dict:
         "status": petition.status_at(now),
         "body_html": render_markdown(text.body_markdown),
         "progress": progress,
+        "country_rows": in_reading_order(progress.countries, current_locale()),
         "country_name": localised_country_name,
         "format_day": format_day,
         "format_share": format_share,
         "days_left": days_left,
         "form": form,
     }
+
+
+def in_reading_order(countries: list, locale: str) -> list:
+    """Countries in the reader's alphabetical order, so anyone finds their own where they expect it."""
+    rank = {code: i for i, (code, _name) in enumerate(sorted_by_name([c.code for c in countries], locale))}
+    return sorted(countries, key=lambda c: rank[c.code])
 
 
 def petition_text(petition: Petition):
