@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from petition.db_engine import write_intent
+from petition.demo_translations import DEMO_TRANSLATIONS
 from petition.extensions import db
 from petition.models import Petition, Role
 from petition.services import accounts, counting
 from petition.services.petitions import PetitionInvalid, create_petition, get_by_slug
-from petition.services.translations import set_translation
+from petition.services.translations import set_translation, translated_locales
 from petition.timeutil import utcnow
 
 DEMO_ORGANISER = "organiser@example.org"
@@ -53,6 +54,9 @@ def register(app: Flask) -> None:
                     now=utcnow(),
                 )
                 db.session.flush()
+            for locale, (title, summary) in DEMO_TRANSLATIONS.items():
+                if locale not in translated_locales(db.session, petition):
+                    set_translation(db.session, petition, locale=locale, title=title, summary=summary)
             password_file = Path(current_app.instance_path) / "demo_organiser.txt"
             organiser = accounts.find_organiser(db.session, DEMO_ORGANISER)
             if organiser is None:

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from petition.extensions import db
 from petition.models import Petition, Signature
@@ -186,6 +186,14 @@ def test_a_petition_shows_its_text_in_the_readers_language_when_it_has_one(app, 
     assert '<div class="body" lang="en">' in italian
     assert "<h1>Ban biometric mass surveillance</h1>" in client.get("/p/demo?lang=en").get_data(as_text=True)
     assert "Biometrische" in client.get("/?lang=de").get_data(as_text=True)
+    # A translation without the full text shows the title in Polish and the full text marked as English.
+    translate(app, petition_id, "pl", "Zakażmy biometrycznej inwigilacji")
+    with app.app_context():
+        db.session.execute(update(Petition).values(body_markdown="Cameras that recognise faces."))
+        db.session.commit()
+    polish = client.get("/p/demo?lang=pl").get_data(as_text=True)
+    assert "<h1>Zakażmy biometrycznej inwigilacji</h1>" in polish
+    assert '<div class="body" lang="en"><p>Cameras that recognise faces.</p>' in polish
 
     sign_in(client, "de", email="jan@example.org")
     outbox.deliver()

@@ -15,11 +15,16 @@ class PetitionText:
     title: str
     summary: str
     body_markdown: str
-    locale: str  # the language the text is written in
+    locale: str  # the language of the title
+    # A translation may leave out the summary or the full text: those parts then show in the petition's
+    # own language, and say so.
+    summary_locale: str = ""
+    body_locale: str = ""
 
 
 def default_text(petition: Petition) -> PetitionText:
-    return PetitionText(petition.title, petition.summary or "", petition.body_markdown or "", petition.locale or "en")
+    own = petition.locale or "en"
+    return PetitionText(petition.title, petition.summary or "", petition.body_markdown or "", own, own, own)
 
 
 def text_for(session: Session, petition: Petition, locale: str) -> PetitionText:
@@ -29,7 +34,10 @@ def text_for(session: Session, petition: Petition, locale: str) -> PetitionText:
     row = session.get(PetitionTranslation, (petition.id, locale))
     if row is None:
         return default_text(petition)
-    return PetitionText(row.title, row.summary or "", row.body_markdown or "", locale)
+    own = default_text(petition)
+    summary, summary_locale = (row.summary, locale) if row.summary else (own.summary, own.locale)
+    body, body_locale = (row.body_markdown, locale) if row.body_markdown else (own.body_markdown, own.locale)
+    return PetitionText(row.title, summary, body, locale, summary_locale, body_locale)
 
 
 def translated_locales(session: Session, petition: Petition) -> list[str]:
