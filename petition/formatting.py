@@ -2,11 +2,13 @@
 
 from datetime import datetime
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from flask import request, url_for
+from flask_babel import get_translations
 
-from petition.i18n import current_locale
+from petition.i18n import PLURAL_RULES_OF, bcp47, current_locale
 
 # A language link on the result of a form post leads to the page the form came from.
 _GET_TWIN = {"public.sign": "public.petition_page", "public.confirm": "public.confirm_page"}
@@ -24,6 +26,18 @@ def format_share(fraction: float) -> str:
 def format_day(moment: datetime) -> str:
     """The calendar day in UTC, written out: "25 November 2027", "25. studenoga 2027."."""
     return format_date(moment.date(), format="long", locale=current_locale())
+
+
+def plural_forms(singular: str, plural: str) -> dict:
+    """For a script that updates a count: the reader's language tag for `Intl.PluralRules`, and the
+    message (with `%(count)s` still in it) for each CLDR plural category, from this language's catalogue."""
+    rules_locale = PLURAL_RULES_OF.get(current_locale(), current_locale())
+    rule = Locale.parse(rules_locale).plural_form
+    translations = get_translations()
+    forms: dict[str, str] = {}
+    for n in [*range(200), 1_000_000]:
+        forms.setdefault(rule(n), translations.ungettext(singular, plural, n))
+    return {"locale": bcp47(rules_locale), "forms": forms}
 
 
 def lang_url(locale: str) -> str:

@@ -20,6 +20,9 @@ SUPPORTED_LOCALES = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu",
     "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sr_Cyrl", "sr_Latn", "sv",
 )  # fmt: skip
+# Where a catalogue's plural rule is not the one Babel gives the bare language: the EU's Portuguese is
+# Portugal's, where 0 takes the plural ("0 assinaturas"), unlike Brazil's.
+PLURAL_RULES_OF = {"pt": "pt_PT"}
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Blueprints served inside other sites or to scripts: a choice made there is not remembered, because the

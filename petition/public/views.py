@@ -5,7 +5,7 @@ from flask_babel import refresh
 from sqlalchemy import func, select
 
 from petition.extensions import db
-from petition.formatting import format_day, format_share
+from petition.formatting import format_day, format_share, plural_forms
 from petition.i18n import current_locale, lang_arg
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
 from petition.public import form_token
@@ -59,6 +59,7 @@ def petition_context(petition: Petition, form: SignForm) -> dict:
         "country_name": localised_country_name,
         "format_day": format_day,
         "format_share": format_share,
+        "total_forms": plural_forms("%(count)s signature", "%(count)s signatures"),
         "days_left": days_left,
         "form": form,
     }

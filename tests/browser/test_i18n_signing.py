@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from petition.extensions import db
 from petition.models import Petition
@@ -117,3 +118,15 @@ def test_long_words_and_numbers_fit_a_320px_screen(i18n_page, i18n_live_url, pet
     page.wait_for_selector(".error-summary")
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert_fits(page, f"{lang}-320-all-open", folder)
+
+
+def test_the_live_total_keeps_the_right_plural_as_it_grows(i18n_page, i18n_live_url, petition_id, confirmed_signature):
+    page = i18n_page(width=320, height=640)
+    page.goto(f"{i18n_live_url}/p/demo?lang=pl")
+    total = page.locator("p.total")
+    assert total.inner_text() == "0 podpisów"
+    confirmed_signature(petition_id, "a@example.org")
+    expect(total).to_have_text("1 podpis", timeout=8000)
+    confirmed_signature(petition_id, "b@example.org")
+    expect(total).to_have_text("2 podpisy", timeout=8000)
+    assert total.get_attribute("aria-live") == "polite"
