@@ -1,6 +1,7 @@
 """Numbers, dates and links written for the reader's locale (Babel's CLDR data)."""
 
 from datetime import datetime
+from urllib.parse import quote, urlencode
 
 from babel import Locale
 from babel.dates import format_date
@@ -42,9 +43,12 @@ def plural_forms(singular: str, plural: str) -> dict:
 
 def lang_url(locale: str) -> str:
     """This page in another language: the same address with `lang` set, other query arguments kept."""
-    endpoint = request.endpoint if request.method == "GET" else _GET_TWIN.get(request.endpoint or "")
-    if endpoint is None:
-        return url_for("public.index", lang=locale)
-    args = request.args.to_dict(flat=False) if request.method == "GET" else {}
-    args["lang"] = [locale]
-    return url_for(endpoint, **(request.view_args or {}), **args)
+    tag = bcp47(locale)
+    if request.method == "GET":
+        args = request.args.to_dict(flat=False)
+        args["lang"] = [tag]
+        return f"{request.script_root}{quote(request.path)}?{urlencode(args, doseq=True)}"
+    twin = _GET_TWIN.get(request.endpoint or "")
+    if twin is None:
+        return url_for("public.index", lang=tag)
+    return url_for(twin, **(request.view_args or {}), lang=tag)

@@ -123,6 +123,8 @@ def remember_choice(response):
         return response
     # The page's language depends on these: a shared cache must not serve one person's German to another.
     response.vary.update(("Accept-Language", "Cookie"))
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Language", bcp47(current_locale()))
     if request.method != "GET":
         return response
     chosen = match_locale(request.args.get("lang"))

@@ -67,6 +67,7 @@ def test_a_chosen_language_is_remembered_on_our_pages(client, petition_id):
     response = client.get("/p/demo?lang=pl")
     assert "lang=pl" in response.headers["Set-Cookie"] and "SameSite=Lax" in response.headers["Set-Cookie"]
     assert "Accept-Language" in response.headers["Vary"]
+    assert response.headers["Content-Language"] == "pl"
     assert html_lang(client.get("/")) == "pl"
     assert t("pl", "Open petitions") in client.get("/").get_data(as_text=True)
 
@@ -87,6 +88,7 @@ def test_every_public_page_states_its_language_and_offers_the_others(app, client
         assert 'hreflang="de">' in html and 'lang="de"' in html and ">Deutsch<" in html
         assert 'hreflang="sr-Cyrl"' in html and 'aria-current="true">Српски (ћирилица)<' in html
     assert t("sr_Cyrl", "Page not found") in client.get("/no-such-page?lang=sr-Cyrl").get_data(as_text=True)
+    assert 'href="/no-such-page?lang=el"' in client.get("/no-such-page").get_data(as_text=True)
     # The switcher keeps the page and its other query arguments.
     html = client.get("/p/demo?lang=de&source=newsletter").get_data(as_text=True)
     assert 'href="/p/demo?lang=fi&amp;source=newsletter"' in html
