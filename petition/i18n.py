@@ -28,6 +28,9 @@ LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Blueprints served inside other sites or to scripts: a choice made there is not remembered, because the
 # cookie would be a third-party one (dropped anyway) or meaningless to an API client.
 NOT_REMEMBERED_BLUEPRINTS = {"embed", "api", "health"}
+# Staff pages stay in English (their text is not in the catalogues): they say so in <html lang> and offer
+# no language links, whatever language the person reads the public pages in.
+ENGLISH_ONLY_BLUEPRINTS = {"organiser"}
 
 
 @cache
@@ -65,7 +68,7 @@ def _from_accept_language() -> str | None:
 
 def select_locale() -> str:
     """Flask-Babel's locale selector; usable in any request."""
-    if not has_request_context():
+    if not has_request_context() or request.blueprint in ENGLISH_ONLY_BLUEPRINTS:
         return DEFAULT_LOCALE
     return (
         match_locale(request.args.get("lang"))
@@ -119,7 +122,7 @@ def language_choices() -> list[tuple[str, str, str]]:
 
 def remember_choice(response):
     """After a page was asked for with a valid `?lang=`, keep that choice for the next visit."""
-    if request.blueprint in NOT_REMEMBERED_BLUEPRINTS:
+    if request.blueprint in NOT_REMEMBERED_BLUEPRINTS | ENGLISH_ONLY_BLUEPRINTS:
         return response
     # The page's language depends on these: a shared cache must not serve one person's German to another.
     response.vary.update(("Accept-Language", "Cookie"))
@@ -154,6 +157,7 @@ def register(app: Flask) -> None:
             "current_locale": locale,
             "html_lang": bcp47(locale),
             "language_choices": language_choices,
+            "offer_languages": not has_request_context() or request.blueprint not in ENGLISH_ONLY_BLUEPRINTS,
             "lang_url": lang_url,
             "lang_arg": lang_arg,
             "lang_attr": lang_attr,

@@ -249,3 +249,21 @@ def test_the_table_of_countries_follows_the_readers_alphabet(client, petition_id
     rows = re.findall(r'<th scope="row" id="country-([A-Z]{2})">', html)
     assert rows.index("BG") < rows.index("CZ") < rows.index("DK")  # Bulharsko, Česko, Dánsko
     assert rows.index("FR") < rows.index("HR") < rows.index("IE")  # Francie, Chorvatsko, Irsko
+
+
+def test_organiser_pages_stay_in_english_and_say_so(app_config):
+    from flask import Blueprint, render_template_string
+
+    from petition import create_app
+
+    app = create_app(app_config)
+    organiser = Blueprint("organiser", __name__, url_prefix="/organiser")
+    organiser.add_url_rule(
+        "/probe", "probe", lambda: render_template_string('{% extends "base.html" %}{% block main %}x{% endblock %}')
+    )
+    app.register_blueprint(organiser)
+    client = app.test_client()
+    response = client.get("/organiser/probe?lang=de", headers={"Accept-Language": "de"})
+    assert html_lang(response) == "en"
+    assert 'id="languages"' not in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers  # and the reader's public-page choice is left alone
