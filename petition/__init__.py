@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from petition import organiser
     from petition.api.partner_views import bp as partner_api_bp
     from petition.api.views import bp as api_bp
     from petition.api.views import health_bp
@@ -65,3 +66,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(partner_api_bp)
     app.register_blueprint(embed_bp)
+    organiser.register(app)

@@ -37,7 +37,10 @@ def _fail(message: str):
 
 
 def register(app: Flask) -> None:
+    from petition import cli_lifecycle
+
     cli_partners.register(app)
+    cli_lifecycle.register(app)
 
     @app.cli.command("demo")
     def demo():

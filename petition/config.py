@@ -77,5 +77,23 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,
     }
+    config.update(organiser_settings(config["BASE_URL"], setting))
     config.update({key: value for key, value in overrides.items() if key != "DATABASE_URL"})
     return config
+
+
+def organiser_settings(base_url: str, setting) -> dict:
+    """The organisers' login: a cookie only our pages can read, sent over HTTPS whenever the site is
+    served over HTTPS, and sessions that end after an idle time and after an absolute time."""
+    return {
+        "SESSION_COOKIE_NAME": "organiser_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "ORGANISER_IDLE_MINUTES": int(setting("ORGANISER_IDLE_MINUTES", 60)),
+        "ORGANISER_SESSION_HOURS": int(setting("ORGANISER_SESSION_HOURS", 12)),
+        # Failed logins allowed per account and per client address within the window.
+        "LOGIN_FAILURES_PER_ACCOUNT": int(setting("LOGIN_FAILURES_PER_ACCOUNT", 5)),
+        "LOGIN_FAILURES_PER_ADDRESS": int(setting("LOGIN_FAILURES_PER_ADDRESS", 20)),
+        "LOGIN_FAILURE_WINDOW_MINUTES": int(setting("LOGIN_FAILURE_WINDOW_MINUTES", 15)),
+    }

@@ -3,6 +3,7 @@
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -29,3 +30,4 @@ limiter = Limiter(
     in_memory_fallback_enabled=True,
     strategy="fixed-window",
 )
+login_manager = LoginManager()

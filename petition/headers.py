@@ -16,8 +16,14 @@ _POLICY = [
     "form-action 'self'",
 ]
 _CSP = "; ".join([*_POLICY, "frame-ancestors 'none'"])
-# Pages whose URL holds a secret (a confirmation token) must not leak it through Referer.
-_TOKEN_ENDPOINTS = {"public.confirm_page", "public.confirm", "privacy.withdraw_page", "privacy.withdraw"}
+# Pages whose URL holds a secret (a confirmation, withdrawal or invitation token) must not leak it through Referer.
+_TOKEN_ENDPOINTS = {
+    "public.confirm_page",
+    "public.confirm",
+    "privacy.withdraw_page",
+    "privacy.withdraw",
+    "organiser.accept_invite",
+}
 
 
 def _widget_frame_ancestors() -> str:
@@ -51,6 +57,9 @@ def register(app: Flask) -> None:
             headers["Cache-Control"] = "no-store"
         else:
             headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if (request.endpoint or "").startswith("organiser."):
+            # Organisers' pages and exports hold personal data: never kept by a browser or proxy cache.
+            headers["Cache-Control"] = "no-store"
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.helpers.log_guard",
     "tests.helpers.servers",
     "tests.helpers.partners",
+    "tests.helpers.organisers",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_TEST_SERVICES") == "1"

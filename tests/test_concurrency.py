@@ -122,7 +122,8 @@ def test_confirmations_racing_across_a_threshold_stamp_the_milestone_once(app, m
             select(Milestone.kind, Milestone.key, Milestone.count_at).where(Milestone.petition_id == petition_id)
         ).all()
     stamped = Counter((kind, key) for kind, key, _ in milestones)
-    assert stamped == {("country", "RS"): 1, ("goal", "total"): 1}, "DE (4 of 5) is not reached"
+    quarters = {("goal_percent", str(percent)): 1 for percent in (25, 50, 75, 100)}
+    assert stamped == {("country", "RS"): 1, ("goal", "total"): 1, **quarters}, "DE (4 of 5) is not reached"
     counts_at = {(kind, key): count for kind, key, count in milestones}
     assert counts_at[("country", "RS")] >= 20 and counts_at[("goal", "total")] >= 30
     assert api(app, "cameras")["total"] == 34

@@ -42,12 +42,19 @@ def test_crossing_a_country_target_is_stamped_once(app, client, make_petition, s
         outbox.deliver()
         client.post(outbox.confirm_path(address))
 
-    sign_and_confirm("a@example.org")
-    assert milestones(app, petition_id) == {}
+    sign_and_confirm("a@example.org")  # 1 of 3: a quarter of the goal, no country yet
+    assert milestones(app, petition_id) == {("goal_percent", "25"): 1}
     sign_and_confirm("b@example.org")
-    assert milestones(app, petition_id) == {("country", "RS"): 2}
+    assert milestones(app, petition_id) == {("goal_percent", "25"): 1, ("goal_percent", "50"): 2, ("country", "RS"): 2}
     sign_and_confirm("c@example.org")
-    assert milestones(app, petition_id) == {("country", "RS"): 2, ("goal", "total"): 3}
+    assert milestones(app, petition_id) == {
+        ("goal_percent", "25"): 1,
+        ("goal_percent", "50"): 2,
+        ("country", "RS"): 2,
+        ("goal_percent", "75"): 3,
+        ("goal_percent", "100"): 3,
+        ("goal", "total"): 3,
+    }
 
 
 def corrupt(app, petition_id, country, delta):

@@ -7,7 +7,6 @@ from sqlalchemy import select, text
 
 from petition.extensions import db
 from petition.models import OutboxMessage, Signature
-from petition.services import privacy
 from petition.timeutil import utcnow
 
 WITHDRAW_LINK = re.compile(r"http://petitions\.test(/withdraw/[A-Za-z0-9._-]+)")
@@ -122,15 +121,19 @@ def test_ip_addresses_are_kept_only_as_short_keyed_hashes(app, client, petition_
     assert "127.0.0.1" not in dump
 
 
-def test_ip_hashes_are_forgotten_after_the_configured_days(app, petition_id, sign_form):
+def test_the_daily_purge_forgets_ip_hashes_after_the_configured_days(app, petition_id, sign_form, runner):
     sign_form(email="old@example.org")
     sign_form(email="new@example.org")
     with app.app_context():
         old = db.session.scalars(select(Signature).order_by(Signature.id)).first()
-        old.created_at = utcnow() - timedelta(days=8)
+        old.created_at = utcnow() - timedelta(days=app.config["IP_HASH_DAYS"] + 1)
         db.session.commit()
-        assert privacy.forget_ip_hashes(db.session, utcnow(), keep_days=7) == 1
-        db.session.commit()
+
+    result = runner.invoke(args=["purge"])
+
+    assert result.exit_code == 0, result.output
+    assert "purge: 1 IP address hash(es)" in result.output
+    with app.app_context():
         hashes = [s.ip_hash for s in db.session.scalars(select(Signature).order_by(Signature.id))]
     assert hashes[0] is None and hashes[1] is not None
 

@@ -10,7 +10,7 @@ from petition.extensions import client_address, db, limiter
 from petition.models import Partner, PetitionStatus
 from petition.public.forms import SOURCE_CODE, SignForm
 from petition.public.views import signer_from_form
-from petition.services import attribution, partners, signing
+from petition.services import attribution, lifecycle, partners, signing
 from petition.services.attribution import Channel, source_for
 from petition.services.petitions import allowed_countries, get_by_slug
 from petition.timeutil import iso_z, utcnow
@@ -92,7 +92,7 @@ def submit_signature(slug: str):
         return _error(404, "not_found", "No such petition.")
     if not partners.may_collect(db.session, partner, petition):
         return _error(403, "forbidden", "This key may not collect signatures for this petition.")
-    if not petition.is_accepting_signatures(now):
+    if not lifecycle.accepts_signatures(db.session, petition, now):
         return _error(409, "not_open", "This petition does not accept signatures now.")
 
     body = request.get_json(force=True, silent=True)

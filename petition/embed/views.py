@@ -16,7 +16,7 @@ from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
 from petition.public.views import get_public_petition, signer_from_form
-from petition.services import counting, partners, signing
+from petition.services import counting, lifecycle, partners, signing
 from petition.services.attribution import Channel, source_for
 from petition.services.partners import normalise_origin
 from petition.services.petitions import allowed_countries
@@ -123,7 +123,7 @@ def sign(slug: str):
     options = WidgetOptions.from_args(request.args)
     partner = _widget_partner(petition, options)
     now = utcnow()
-    if not petition.is_accepting_signatures(now):
+    if not lifecycle.accepts_signatures(db.session, petition, now):
         return _render("embed/not_recorded.html", petition, options, partner, 403, reason="closed")
     if not is_same_origin_post(request):
         return _render("embed/not_recorded.html", petition, options, partner, 403, reason="foreign")

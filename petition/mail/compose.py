@@ -16,14 +16,27 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from petition.models import MailKind, OutboxMessage, Signature
-from petition.services import personal, signature_links
+from petition.models import MailKind, Organiser, OutboxMessage, Petition, Signature
+from petition.rules.countries import country_name
+from petition.services import accounts, counting, personal, signature_links
 from petition.services.confirming import make_confirm_token
+from petition.services.team import make_invite_token
 
 _SUBJECTS = {
     MailKind.CONFIRM: lambda title: _("Please confirm your signature: %(title)s", title=title),
     MailKind.ALREADY_SIGNED: lambda title: _("You have already signed: %(title)s", title=title),
     MailKind.DATA_REPORT: lambda title: _("What we hold about you: %(title)s", title=title),
+}
+# Organisers' emails: `detail` is ours (a country code, a percentage, a role), never typed by a signer.
+_ORGANISER_SUBJECTS = {
+    MailKind.ORGANISER_ADDED: lambda title, detail: _("You can now follow “%(title)s”", title=title),
+    MailKind.COUNTRY_REACHED: lambda title, detail: _(
+        "%(country)s reached its threshold: %(title)s", country=country_name(detail or ""), title=title
+    ),
+    MailKind.GOAL_PROGRESS: lambda title, detail: _(
+        "%(percent)s%% of the goal: %(title)s", percent=detail, title=title
+    ),
+    MailKind.PETITION_CLOSED: lambda title, detail: _("Collection has closed: %(title)s", title=title),
 }
 
 
@@ -56,6 +69,8 @@ def held_about(signature: Signature) -> list[tuple[str, str]]:
 
 
 def compose(session: Session, message: OutboxMessage) -> EmailMessage:
+    if message.organiser_id is not None:
+        return _compose_for_organiser(session, message)
     signature = session.get(Signature, message.signature_id) if message.signature_id else None
     if signature is None:
         raise Undeliverable("the signature this message was for no longer exists")
@@ -72,13 +87,43 @@ def compose(session: Session, message: OutboxMessage) -> EmailMessage:
     }
     if message.kind == MailKind.DATA_REPORT:
         context["held"] = held_about(signature)
+    subject = _SUBJECTS[MailKind(message.kind)](header_safe(petition.title))
+    return _email(message.kind, subject, personal.unseal(signature.email_sealed), context)
+
+
+def _compose_for_organiser(session: Session, message: OutboxMessage) -> EmailMessage:
+    organiser = session.get(Organiser, message.organiser_id)
+    petition = session.get(Petition, message.petition_id) if message.petition_id else None
+    if organiser is None or petition is None:
+        raise Undeliverable("the organiser or petition this message was for no longer exists")
+    base_url = current_app.config["BASE_URL"]
+    counts = counting.read_counts(session, petition.id)
+    context = {
+        "petition": petition,
+        "detail": message.detail,
+        "country": country_name(message.detail or "") if message.kind == MailKind.COUNTRY_REACHED else None,
+        "progress": counting.progress_of(petition, counts),
+        "petition_url": f"{base_url}/p/{petition.slug}",
+        "dashboard_url": f"{base_url}/organiser/p/{petition.slug}",
+        "login_url": f"{base_url}/organiser/login",
+        # Only while the account has no password yet: the link to choose one.
+        "invite_url": None
+        if accounts.has_password(organiser)
+        else f"{base_url}/organiser/invite/{make_invite_token(organiser)}",
+        "base_url": base_url,
+    }
+    subject = _ORGANISER_SUBJECTS[MailKind(message.kind)](header_safe(petition.title), message.detail)
+    return _email(message.kind, subject, organiser.email, context)
+
+
+def _email(kind: str, subject: str, to: str, context: dict) -> EmailMessage:
     email = EmailMessage()
-    email["Subject"] = header_safe(_SUBJECTS[MailKind(message.kind)](header_safe(petition.title)))
+    email["Subject"] = header_safe(subject)
     email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = personal.unseal(signature.email_sealed)
+    email["To"] = to
     email["Date"] = formatdate(localtime=False, usegmt=True)
     email["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].rpartition("@")[2] or "localhost")
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(render_template(f"email/{message.kind}.txt", **context))
-    email.add_alternative(render_template(f"email/{message.kind}.html", **context), subtype="html")
+    email.set_content(render_template(f"email/{kind}.txt", **context))
+    email.add_alternative(render_template(f"email/{kind}.html", **context), subtype="html")
     return email

@@ -1,30 +1,39 @@
 """Every model, importable from one place so Alembic and the app see the same metadata."""
 
+from petition.models.audit import ExportRecord
 from petition.models.base import Base
-from petition.models.counts import Milestone, SignatureCount
-from petition.models.organiser import Membership, Organiser, Role
+from petition.models.counts import Milestone, SignatureActivity, SignatureCount
+from petition.models.organiser import LoginFailure, Membership, Organiser, OrganiserSession, Role
 from petition.models.outbox import MailKind, MailStatus, OutboxMessage
+from petition.models.paper import PaperEntry, PaperKind
 from petition.models.partner import Partner, PartnerOrigin, PartnerPetition
-from petition.models.petition import CountryTarget, Petition, PetitionStatus, RuleSet
+from petition.models.petition import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
 from petition.models.signature import Signature, SignatureStatus
 
 __all__ = [
     "Base",
     "CountryTarget",
+    "ExportRecord",
+    "LoginFailure",
     "MailKind",
     "MailStatus",
     "Membership",
     "Milestone",
     "Organiser",
+    "OrganiserSession",
     "OutboxMessage",
+    "PaperEntry",
+    "PaperKind",
     "Partner",
     "PartnerOrigin",
     "PartnerPetition",
     "Petition",
+    "PetitionRevision",
     "PetitionStatus",
     "Role",
     "RuleSet",
     "Signature",
+    "SignatureActivity",
     "SignatureCount",
     "SignatureStatus",
 ]

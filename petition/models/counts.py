@@ -36,3 +36,19 @@ class Milestone(Base):
     key: Mapped[str] = mapped_column(String(16), primary_key=True)
     reached_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     count_at: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class SignatureActivity(Base):
+    """Sign-ups and confirmations per petition, hour and source, kept like the counters (`n = n + k` on a
+    random shard) in the transaction that signs or confirms. The dashboard's charts and per-source rates
+    read these rows instead of grouping up to a million signatures on every refresh, and they outlive
+    the purge of personal data."""
+
+    __tablename__ = "signature_activity"
+
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    signed: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    confirmed: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)

@@ -27,6 +27,11 @@ class MailKind(StrEnum):
     CONFIRM = "confirm"
     ALREADY_SIGNED = "already_signed"
     DATA_REPORT = "data_report"
+    # To organisers (the row names an organiser, and in `detail` the country or percentage).
+    ORGANISER_ADDED = "organiser_added"
+    COUNTRY_REACHED = "organiser_country_reached"
+    GOAL_PROGRESS = "organiser_goal_progress"
+    PETITION_CLOSED = "organiser_petition_closed"
 
 
 class OutboxMessage(Base):
@@ -38,6 +43,9 @@ class OutboxMessage(Base):
     status: Mapped[MailStatus] = mapped_column(str_enum(MailStatus, "mail_status"), default=MailStatus.QUEUED)
     petition_id: Mapped[int | None] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organisers.id", ondelete="CASCADE"))
+    # What the message is about when the kind alone does not say: a country code, a percentage.
+    detail: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A worker's lease: another worker may take the row only once it has run out.

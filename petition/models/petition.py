@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition.models.base import Base
@@ -56,6 +56,13 @@ class Petition(Base):
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When collection actually ended (closed by hand, or stamped by `close-expired` / a late sign).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ECI: the day the initiative was handed to the Commission; personal data goes a month later.
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    # Simple rules: months personal data is kept after closing (ECI dates follow the regulation).
+    retention_months: Mapped[int | None] = mapped_column(Integer)
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     country_targets: Mapped[list[CountryTarget]] = relationship(
         back_populates="petition", cascade="all, delete-orphan", order_by="CountryTarget.country"
@@ -88,3 +95,20 @@ class CountryTarget(Base):
     threshold: Mapped[int] = mapped_column(Integer)
 
     petition: Mapped[Petition] = relationship(back_populates="country_targets")
+
+
+class PetitionRevision(Base):
+    """The text of a petition as it read from `created_at` on: people signed what they read, so the
+    text of an open petition is never changed without keeping what it said before."""
+
+    __tablename__ = "petition_revisions"
+    __table_args__ = (Index("ix_petition_revisions_petition_created", "petition_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(1000))
+    body_markdown: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who made this version; kept (as NULL) when their account is deleted.
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organisers.id", ondelete="SET NULL"))

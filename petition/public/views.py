@@ -11,7 +11,7 @@ from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
 from petition.rules.countries import country_name
-from petition.services import confirming, counting, signature_links, signing
+from petition.services import confirming, counting, lifecycle, signature_links, signing
 from petition.services.markdown import render_markdown
 from petition.services.personal import canonical_email
 from petition.services.petitions import allowed_countries, get_by_slug
@@ -84,7 +84,7 @@ def petition_page(slug: str):
 def sign(slug: str):
     petition = get_public_petition(slug)
     now = utcnow()
-    if not petition.is_accepting_signatures(now):
+    if not lifecycle.accepts_signatures(db.session, petition, now):
         return render_template("public/not_open.html", petition=petition, status=petition.status_at(now)), 403
     if not is_same_origin_post(request):
         return render_template("public/form_expired.html", petition=petition, foreign=True), 403

@@ -1,4 +1,6 @@
-"""Organiser accounts: creation and argon2id password hashes."""
+"""Organiser accounts: creation, argon2id password hashes, checking a login, invited accounts."""
+
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -9,13 +11,27 @@ from sqlalchemy.orm import Session
 from petition.models import Membership, Organiser, Petition, Role
 
 MIN_PASSWORD_LENGTH = 12
+# The password hash of an account created by invitation, before its owner chose a password: no
+# password verifies against it.
+NO_PASSWORD = "!invited"  # noqa: S105 - a marker, not a password
+
+
+@cache
+def _hasher_for(cheap: bool) -> PasswordHasher:
+    # Tests set ARGON2_CHEAP so that hashing takes microseconds; production keeps the library defaults
+    # (argon2id, 64 MiB, 3 passes).
+    if cheap:
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
 
 
 def _hasher() -> PasswordHasher:
-    # Tests set ARGON2_CHEAP so that hashing takes microseconds; production keeps the library defaults.
-    if current_app.config.get("ARGON2_CHEAP"):
-        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    return PasswordHasher()
+    return _hasher_for(bool(current_app.config.get("ARGON2_CHEAP")))
+
+
+@cache
+def _dummy_hash(cheap: bool) -> str:
+    return _hasher_for(cheap).hash("not a password anyone has")
 
 
 def hash_password(password: str) -> str:
@@ -29,17 +45,50 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 1000:
+        raise ValueError("The password must have at most 1,000 characters.")
+
+
 def find_organiser(session: Session, email: str) -> Organiser | None:
     return session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
 
 
-def create_organiser(session: Session, email: str, password: str) -> Organiser:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+def create_organiser(session: Session, email: str, password: str | None) -> Organiser:
+    """`password=None` creates an invited account that cannot log in until a password is set."""
+    if password is not None:
+        check_password_rules(password)
     if "@" not in email:
         raise ValueError("That is not an email address.")
-    organiser = Organiser(email=email.strip().lower(), password_hash=hash_password(password))
+    organiser = Organiser(
+        email=email.strip().lower(), password_hash=NO_PASSWORD if password is None else hash_password(password)
+    )
     session.add(organiser)
+    return organiser
+
+
+def set_password(organiser: Organiser, password: str) -> None:
+    check_password_rules(password)
+    organiser.password_hash = hash_password(password)
+
+
+def has_password(organiser: Organiser) -> bool:
+    return organiser.password_hash != NO_PASSWORD
+
+
+def authenticate(session: Session, email: str, password: str) -> Organiser | None:
+    """The organiser when the address and password match, else None. An unknown address costs the
+    same hashing time as a wrong password, so timing does not tell which accounts exist."""
+    organiser = find_organiser(session, email) if len(email) <= 254 else None
+    if organiser is None:
+        verify_password(_dummy_hash(bool(current_app.config.get("ARGON2_CHEAP"))), password)
+        return None
+    if not verify_password(organiser.password_hash, password):
+        return None
+    if _hasher().check_needs_rehash(organiser.password_hash):
+        organiser.password_hash = hash_password(password)
     return organiser
 
 

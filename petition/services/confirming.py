@@ -7,7 +7,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from petition.models import Signature, SignatureStatus
-from petition.services import counting, signature_links
+from petition.services import activity, counting, signature_links
 
 
 def make_confirm_token(signature_id: int) -> str:
@@ -33,10 +33,11 @@ def confirm(session: Session, signature_id: int, now: datetime) -> Confirmed | N
         update(Signature)
         .where(Signature.id == signature_id, Signature.status == SignatureStatus.PENDING)
         .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
-        .returning(Signature.petition_id, Signature.country)
+        .returning(Signature.petition_id, Signature.country, Signature.source)
         .execution_options(synchronize_session=False)
     ).first()
     if row is None:
         return None
     counting.add(session, row.petition_id, row.country, 1, now)
+    activity.record(session, row.petition_id, row.source, now, confirmed=1)
     return Confirmed(row.petition_id, row.country)

@@ -14,8 +14,9 @@ from flask import current_app
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from petition.models import Milestone, Petition, SignatureCount, SignatureStatus
+from petition.models import Milestone, PaperKind, Petition, SignatureCount, SignatureStatus
 from petition.rules.progress import Progress, build_progress
+from petition.services import notifying
 from petition.services.sql import is_postgresql, upsert_insert
 
 
@@ -68,6 +69,10 @@ def stamp_milestones(session: Session, petition: Petition, now: datetime) -> lis
         crossed.append(("goal", "total", progress.total))
     if progress.min_countries is not None and progress.countries_reached >= progress.min_countries:
         crossed.append(("goal", "countries", progress.countries_reached))
+    if progress.goal_total:
+        for percent in notifying.GOAL_PERCENTAGES:
+            if progress.total * 100 >= progress.goal_total * percent:
+                crossed.append(("goal_percent", str(percent), progress.total))
     if not crossed:
         return []
     known = set(session.execute(select(Milestone.kind, Milestone.key).where(Milestone.petition_id == petition.id)))
@@ -79,9 +84,14 @@ def stamp_milestones(session: Session, petition: Petition, now: datetime) -> lis
             upsert_insert(session, Milestone)
             .values(petition_id=petition.id, kind=kind, key=key, reached_at=now, count_at=count)
             .on_conflict_do_nothing()
+            # RETURNING, not rowcount: SQLAlchemy 2.1 with psycopg reports -1 rows for any INSERT, which
+            # made every racing stamper believe it had stamped the milestone.
+            .returning(Milestone.key)
         )
-        if session.execute(stmt).rowcount:
+        if session.execute(stmt).first() is not None:
             stamped.append((kind, key))
+    # The organisers' emails commit with the stamps: a milestone stamped is a milestone announced, once.
+    notifying.milestones_reached(session, petition.id, stamped, now)
     session.commit()
     return stamped
 
@@ -94,7 +104,10 @@ _RECOUNT_SQL = text(
         UNION ALL
         SELECT country, 0 AS actual, SUM(count) AS counted FROM signature_counts
          WHERE petition_id = :petition_id GROUP BY country
-    ) AS both_sides GROUP BY country
+        UNION ALL
+        SELECT country, SUM(count) AS actual, 0 AS counted FROM paper_entries
+         WHERE petition_id = :petition_id AND kind = :paper_tally GROUP BY country
+    ) AS all_sides GROUP BY country
     """
 )
 
@@ -107,7 +120,8 @@ class Drift:
 
 
 def recount(session: Session, petition: Petition, now: datetime) -> list[Drift]:
-    """Bring every counter of one petition back to the number of confirmed signatures.
+    """Bring every counter of one petition back to the number of confirmed signatures plus the paper
+    statements tallied by hand (uploaded paper statements are confirmed signatures already).
 
     Both sides are read in one statement, so they come from one snapshot even while people confirm;
     the correction is applied as a delta, which stays right whatever commits after that snapshot.
@@ -115,7 +129,12 @@ def recount(session: Session, petition: Petition, now: datetime) -> list[Drift]:
     if is_postgresql(session):
         session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(f"recount:{petition.id}".encode()))))
     rows = session.execute(
-        _RECOUNT_SQL, {"petition_id": petition.id, "confirmed": SignatureStatus.CONFIRMED.value}
+        _RECOUNT_SQL,
+        {
+            "petition_id": petition.id,
+            "confirmed": SignatureStatus.CONFIRMED.value,
+            "paper_tally": PaperKind.TALLY.value,
+        },
     ).all()
     drifts = [Drift(country, int(counted), int(actual)) for country, actual, counted in rows if actual != counted]
     for drift in drifts:

@@ -113,3 +113,8 @@ def ip_hash(ip: str | None) -> str | None:
     if not ip:
         return None
     return _keyed_hash("ip", ip)[:16]
+
+
+def login_key(email: str) -> str:
+    """Names an account in the login throttle whether or not it exists, without storing the address."""
+    return _keyed_hash("login", email.strip().lower())[:32]

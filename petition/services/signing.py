@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from petition.models import MailKind, OutboxMessage, Petition, Signature, SignatureStatus
-from petition.services import personal
+from petition.services import activity, personal
 from petition.services.sql import upsert_insert
 
 
@@ -78,6 +78,7 @@ def sign(
         if suspicious:
             return SignOutcome.FLAGGED
         enqueue_mail(session, MailKind.CONFIRM, inserted_id, petition.id, now)
+        activity.record(session, petition.id, source, now, signed=1)
         return SignOutcome.CREATED
     if suspicious:
         # A bot must not be able to make us mail someone, nor change a real signature.
@@ -96,6 +97,8 @@ def sign(
     existing.country = signer.country
     existing.keep_informed = signer.keep_informed
     existing.locale = locale
+    if existing.status == SignatureStatus.FLAGGED:
+        activity.record(session, petition.id, existing.source, now, signed=1)
     existing.status = SignatureStatus.PENDING
     return SignOutcome.RESENT if mail_if_allowed(session, existing, MailKind.CONFIRM, now) else SignOutcome.MAIL_LIMIT
 

@@ -1,0 +1,84 @@
+"""Logging in and out, and choosing a password from an invitation."""
+
+from datetime import timedelta
+
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from petition.extensions import db
+from petition.organiser.forms import LoginForm, SetPasswordForm
+from petition.organiser.login import OrganiserLogin, safe_next
+from petition.services import accounts, login_throttle, organiser_sessions, team
+from petition.timeutil import utcnow
+
+GENERIC_ERROR = "That email and password do not match an organiser account."
+
+
+def _limits() -> login_throttle.Limits:
+    config = current_app.config
+    return login_throttle.Limits(
+        per_account=config["LOGIN_FAILURES_PER_ACCOUNT"],
+        per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
+        window=timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
+    )
+
+
+def _start_session(organiser) -> None:
+    token = organiser_sessions.begin(db.session, organiser, utcnow())
+    # A fresh cookie: nothing from before the login (an old CSRF token, a stale id) carries over.
+    session.clear()
+    login_user(OrganiserLogin(organiser, token))
+
+
+def login():
+    form = LoginForm()
+    next_url = safe_next(request.args.get("next"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(next_url or url_for("organiser.index"))
+        return render_template("organiser/login.html", form=form, expired=bool(request.args.get("expired")))
+
+    now = utcnow()
+    limits = _limits()
+    email = (form.email.data or "").strip()[:254]
+    keys = login_throttle.keys_for(email, request.remote_addr, limits)
+    wait = login_throttle.retry_after(db.session, keys, limits.window, now)
+    if wait is not None:
+        minutes = max(1, round(wait / 60))
+        page = render_template("organiser/login.html", form=form, throttled_minutes=minutes)
+        return page, 429, {"Retry-After": str(wait)}
+
+    organiser = accounts.authenticate(db.session, email, form.password.data or "") if email else None
+    if organiser is None:
+        login_throttle.record_failure(db.session, keys, limits.window, now)
+        db.session.commit()
+        return render_template("organiser/login.html", form=form, error=GENERIC_ERROR), 200
+    login_throttle.forget_account(db.session, keys)
+    _start_session(organiser)
+    db.session.commit()
+    return redirect(next_url or url_for("organiser.index"), code=303)
+
+
+def logout():
+    # CSRFProtect has checked the form's token before this runs.
+    if current_user.is_authenticated:
+        organiser_sessions.end(db.session, current_user.get_id())
+        db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("organiser.login"), code=303)
+
+
+def accept_invite(token: str):
+    organiser = team.organiser_for_invite(db.session, token)
+    if organiser is None:
+        abort(404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        accounts.set_password(organiser, form.password.data)
+        organiser_sessions.end_all(db.session, organiser.id)
+        _start_session(organiser)
+        db.session.commit()
+        return redirect(url_for("organiser.index"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("organiser/invite.html", form=form, email=organiser.email), status

@@ -1,0 +1,42 @@
+"""The organisers' URLs, apart from their handlers. Every route needs a login except the login page
+and the invitation link; every POST carries a CSRF token (the app-wide CSRFProtect checks it)."""
+
+from flask import Blueprint, request
+from flask_login import current_user
+
+from petition.extensions import login_manager
+from petition.organiser import auth_views, dashboard_views, export_views, paper_views, petition_views
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+_OPEN_ENDPOINTS = {"organiser.login", "organiser.accept_invite"}
+
+rules = [
+    ("/login", "login", auth_views.login, ["GET", "POST"]),
+    ("/logout", "logout", auth_views.logout, ["POST"]),
+    ("/invite/<token>", "accept_invite", auth_views.accept_invite, ["GET", "POST"]),
+    ("/", "index", petition_views.index, ["GET"]),
+    ("/new", "new", petition_views.new, ["GET", "POST"]),
+    ("/p/<slug>", "dashboard", dashboard_views.dashboard, ["GET"]),
+    ("/p/<slug>/figures", "figures", dashboard_views.figures, ["GET"]),
+    ("/p/<slug>/edit", "edit", petition_views.edit, ["GET", "POST"]),
+    ("/p/<slug>/open", "open", petition_views.open_, ["POST"]),
+    ("/p/<slug>/close", "close", petition_views.close, ["POST"]),
+    ("/p/<slug>/team", "team", petition_views.team_page, ["GET", "POST"]),
+    ("/p/<slug>/team/remove", "remove_member", petition_views.remove_member, ["POST"]),
+    ("/p/<slug>/paper", "paper", paper_views.paper_page, ["GET"]),
+    ("/p/<slug>/paper/tally", "record_tally", paper_views.record_tally, ["POST"]),
+    ("/p/<slug>/paper/upload", "upload_statements", paper_views.upload_statements, ["POST"]),
+    ("/p/<slug>/exports", "exports", export_views.exports_page, ["GET"]),
+    ("/p/<slug>/export.csv", "export_signatures", export_views.export_signatures, ["GET"]),
+    ("/p/<slug>/countries.csv", "export_summary", export_views.export_summary, ["GET"]),
+]
+for path, endpoint, view, methods in rules:
+    bp.add_url_rule(path, endpoint, view, methods=methods)
+
+
+@bp.before_request
+def require_login():
+    """Default deny: a route added later is protected without anyone remembering to."""
+    if request.endpoint not in _OPEN_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
