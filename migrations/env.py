@@ -91,6 +91,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several machines may run `flask db upgrade` at once on deploy: one migrates while the
+            # others wait here, then find nothing left to do. (A session lock: it outlives the
+            # transactions below and ends with this connection.)
+            connection.exec_driver_sql("SELECT pg_advisory_lock(7365102)")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

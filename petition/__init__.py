@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from petition import live, public_cache
     from petition.db_engine import configure_engine
     from petition.extensions import babel, csrf, db, limiter, migrate
 
@@ -40,6 +41,8 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    live.init_app(app)
+    public_cache.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 
@@ -51,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     from petition.api.views import health_bp
     from petition.embed.views import bp as embed_bp
     from petition.extensions import csrf
+    from petition.live.views import bp as live_bp
     from petition.privacy.views import bp as privacy_bp
     from petition.public.views import bp as public_bp
 
@@ -67,3 +71,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(partner_api_bp)
     app.register_blueprint(embed_bp)
     organiser.register(app)
+    app.register_blueprint(live_bp)

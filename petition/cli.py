@@ -186,6 +186,23 @@ def register(app: Flask) -> None:
             changed = reseal_all(db.session)
         click.echo(f"rotate-keys: {changed} signature(s) re-encrypted with the newest key")
 
+    @app.cli.command("generate-signatures")
+    @click.option("--petition", "slug", required=True, help="Petition to fill.")
+    @click.option("--count", type=click.IntRange(min=1), required=True, help="How many signatures to add.")
+    @click.option("--confirmed-ratio", type=click.FloatRange(0, 1), default=1.0, show_default=True)
+    @click.option("--seed", type=int, help="Repeatable spread over countries and time.")
+    def generate_signatures(slug, count, confirmed_ratio, seed):
+        """Add synthetic signatures (for load tests), spread over countries by population, then recount."""
+        from petition.services import synthetic
+
+        started = time.monotonic()
+        with write_intent():
+            petition = get_by_slug(db.session, slug) or _fail(f"No petition '{slug}'.")
+            synthetic.fill(db.session, petition, count, confirmed_ratio, utcnow(), seed=seed)
+            db.session.commit()
+            counting.recount(db.session, petition, utcnow())
+        click.echo(f"generate-signatures: {count} added to '{slug}' in {time.monotonic() - started:.1f} s")
+
     @app.cli.command("recount")
     @click.option("--petition", "slug", help="Only this petition.")
     def recount(slug):

@@ -74,6 +74,14 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "PRIVACY_CONTROLLER": setting("PRIVACY_CONTROLLER", "the organisers of each campaign"),
         "PRIVACY_CONTACT": setting("PRIVACY_CONTACT"),
         "IP_HASH_DAYS": int(setting("IP_HASH_DAYS", 7)),
+        # How long a petition's public JSON and page may be served from memory (petition/public_cache.py).
+        "PUBLIC_CACHE_SECONDS": float(setting("PUBLIC_CACHE_SECONDS", 1.0)),
+        # Live totals (petition/live): streams per process, their length, and how often figures refresh.
+        "LIVE_MAX_STREAMS": int(setting("LIVE_MAX_STREAMS", 500)),
+        "LIVE_STREAM_SECONDS": float(setting("LIVE_STREAM_SECONDS", 300)),
+        "LIVE_MIN_INTERVAL": float(setting("LIVE_MIN_INTERVAL", 1.0)),
+        "LIVE_POLL_SECONDS": float(setting("LIVE_POLL_SECONDS", 0)),  # 0: each second, or 15 s with Redis
+        "LIVE_CHANNEL": setting("LIVE_CHANNEL", "petition-live"),
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,
     }

@@ -266,6 +266,33 @@ _PATHS = {
             },
         }
     },
+    "/api/v1/petitions/{slug}/events": {
+        "get": {
+            "operationId": "petitionEvents",
+            "tags": ["public"],
+            "summary": "The petition's figures as Server-Sent Events, pushed when they change.",
+            "description": (
+                "Each event's data is the same JSON as GET /api/v1/petitions/{slug}. The first event comes "
+                "at once, later ones at most about once a second and only when the figures changed; a "
+                "comment line keeps the stream alive. A stream ends after a few minutes and EventSource "
+                "reconnects by itself. When a server has no room for another stream it answers 503: poll "
+                "the JSON instead."
+            ),
+            "parameters": [_SLUG],
+            "responses": {
+                "200": {
+                    "description": "An event stream.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "404": _error("No such petition (or not public yet)."),
+                "503": {
+                    "description": "No room for another live viewer here; poll the JSON API.",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+            },
+        }
+    },
     "/api/v1/petitions/{slug}/signatures": {
         "post": {
             "operationId": "submitSignature",

@@ -1,6 +1,9 @@
 """Read endpoints of the public API, and the health check."""
 
-from flask import Blueprint, current_app, jsonify, request
+from dataclasses import dataclass
+from hashlib import sha1
+
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -8,6 +11,7 @@ from petition.api import openapi
 from petition.api.serialise import petition_detail, petition_summary
 from petition.extensions import db
 from petition.models import Petition, PetitionStatus, SignatureCount
+from petition.public_cache import public_cache
 from petition.services import counting
 from petition.services.petitions import get_by_slug
 from petition.timeutil import utcnow
@@ -16,13 +20,33 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
 
 
-def public_json(payload: dict):
+def _public_headers(response: Response) -> Response:
     """Cacheable for a second (totals must show within two), revalidated cheaply by ETag."""
-    response = jsonify(payload)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=1, stale-while-revalidate=1"
+    return response
+
+
+def public_json(payload: dict):
+    response = _public_headers(jsonify(payload))
     response.add_etag()
     return response.make_conditional(request)
+
+
+@dataclass(frozen=True)
+class CachedJson:
+    body: bytes
+    etag: str
+
+
+def _petition_json(slug: str) -> CachedJson | None:
+    now = utcnow()
+    petition = get_by_slug(db.session, slug)
+    if petition is None or petition.status_at(now) == PetitionStatus.DRAFT:
+        return None
+    payload = petition_detail(petition, counting.read_counts(db.session, petition.id), now)
+    body = (current_app.json.dumps(payload) + "\n").encode()
+    return CachedJson(body, sha1(body, usedforsecurity=False).hexdigest())
 
 
 @bp.get("/petitions")
@@ -42,11 +66,12 @@ def list_petitions():
 
 @bp.get("/petitions/<slug>")
 def get_petition(slug: str):
-    now = utcnow()
-    petition = get_by_slug(db.session, slug)
-    if petition is None or petition.status_at(now) == PetitionStatus.DRAFT:
+    cached = public_cache().get_or_make(("api", slug), lambda: _petition_json(slug))
+    if cached is None:
         return {"error": "not_found", "message": "No such petition."}, 404
-    return public_json(petition_detail(petition, counting.read_counts(db.session, petition.id), now))
+    response = _public_headers(Response(cached.body, mimetype="application/json"))
+    response.set_etag(cached.etag)
+    return response.make_conditional(request)
 
 
 @bp.get("/openapi.json")

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from petition.db_engine import write_intent
 from petition.mail.backends import PermanentFailure, TemporaryFailure, backend_from_url
 from petition.mail.compose import Undeliverable, compose
-from petition.models import MailStatus, OutboxMessage
+from petition.models import MailStatus, OutboxMessage, Signature
 
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 12
@@ -93,18 +93,32 @@ def deliver_due(session: Session, now: datetime, worker: str | None = None, batc
     report = DeliveryReport(claimed=claim_batch(session, worker, now, batch_size))
     if not report.claimed:
         return report
-    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(report.claimed))).all()
+    messages = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(report.claimed)).order_by(OutboxMessage.id)
+    ).all()
+    # The whole batch is composed first, from one query for its signatures and petitions: each
+    # message's own commit below expires what the session loaded, and would cost reloads.
+    session.scalars(
+        select(Signature)
+        .options(joinedload(Signature.petition))
+        .where(Signature.id.in_([m.signature_id for m in messages if m.signature_id]))
+    ).all()
+    composed, undeliverable = [], []
+    for message in messages:
+        try:
+            composed.append((message.id, message, compose(session, message)))
+        except Undeliverable as error:
+            undeliverable.append((message.id, str(error)))
+    for outbox_id, reason in undeliverable:
+        _finish(session, outbox_id, worker, status=MailStatus.FAILED, last_error=reason)
+        report.failed += 1
     try:
         with backend_from_url(current_app.config["MAIL_URL"]) as backend:
-            for message in sorted(messages, key=lambda m: m.id):
+            for outbox_id, message, email in composed:
                 try:
-                    email = compose(session, message)
                     backend.send(email)
-                except Undeliverable as error:
-                    _finish(session, message.id, worker, status=MailStatus.FAILED, last_error=str(error))
-                    report.failed += 1
                 except PermanentFailure as error:
-                    _finish(session, message.id, worker, status=MailStatus.FAILED, last_error=str(error))
+                    _finish(session, outbox_id, worker, status=MailStatus.FAILED, last_error=str(error))
                     report.failed += 1
                 except TemporaryFailure as error:
                     if _retry_or_fail(session, message, worker, now, str(error)):
@@ -113,7 +127,7 @@ def deliver_due(session: Session, now: datetime, worker: str | None = None, batc
                         report.failed += 1
                 else:
                     _finish(
-                        session, message.id, worker, status=MailStatus.SENT, sent_at=now, message_id=email["Message-ID"]
+                        session, outbox_id, worker, status=MailStatus.SENT, sent_at=now, message_id=email["Message-ID"]
                     )
                     report.sent += 1
     except TemporaryFailure as error:

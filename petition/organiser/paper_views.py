@@ -3,6 +3,7 @@
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from petition import live
 from petition.extensions import db
 from petition.models import Petition
 from petition.organiser.access import petition_for
@@ -47,6 +48,7 @@ def record_tally(slug: str):
             getattr(form, key).errors = [message]
         return _page(petition, tally_form=form, status=422)
     db.session.commit()
+    live.announce(petition.id)
     counting.stamp_milestones(db.session, petition, now)
     return redirect(url_for("organiser.paper", slug=slug, recorded=1), code=303)
 
@@ -68,6 +70,7 @@ def upload_statements(slug: str):
     if save:
         db.session.commit()
         if report.accepted:
+            live.announce(petition.id)
             counting.stamp_milestones(db.session, petition, now)
     else:
         db.session.rollback()

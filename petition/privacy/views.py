@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import ValidationError
 
+from petition import live
 from petition.extensions import db
 from petition.public import form_token
 from petition.public.origin import is_same_origin_post
@@ -68,8 +69,10 @@ def withdraw_page(token: str):
 def withdraw(token: str):
     signature = signature_from_link(signature_links.WITHDRAW, token)
     slug = signature.petition.slug
-    privacy.withdraw(db.session, signature.id, utcnow())
+    withdrawn = privacy.withdraw(db.session, signature.id, utcnow())
     db.session.commit()
+    if withdrawn is not None and withdrawn.was_counted:
+        live.announce(withdrawn.petition_id)
     return redirect(url_for("privacy.withdrawn", slug=slug), code=303)
 
 

@@ -1,15 +1,21 @@
 """Public pages: the list of petitions, a petition with its signing form, and confirmation."""
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
+from petition import live
 from petition.extensions import db, limiter
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
 from petition.public import form_token
 from petition.public.abuse import looks_automated
-from petition.public.forms import SignForm
+from petition.public.forms import SOURCE_CODE, SignForm
 from petition.public.origin import is_same_origin_post
+from petition.public_cache import public_cache
 from petition.rules.countries import country_name
 from petition.services import confirming, counting, lifecycle, signature_links, signing
 from petition.services.markdown import render_markdown
@@ -72,12 +78,35 @@ def index():
     return render_template("public/index.html", petitions=petitions, totals=totals)
 
 
-@bp.get("/p/<slug>")
-def petition_page(slug: str):
+# Stands for the per-visitor form token in a cached page; replaced on the way out.
+_TOKEN_SLOT = "form-token-slot-0c4f1e"  # noqa: S105 (a placeholder, not a secret)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    petition_id: int
+    html: str
+
+
+def _render_petition_page(slug: str, source: str) -> CachedPage:
     petition = get_public_petition(slug)
     form = new_sign_form(petition)
-    form.source.data = request.args.get("source", "")
-    return render_template("public/petition.html", **petition_context(petition, form))
+    form.source.data = source
+    form.form_token.data = _TOKEN_SLOT
+    return CachedPage(petition.id, render_template("public/petition.html", **petition_context(petition, form)))
+
+
+@bp.get("/p/<slug>")
+def petition_page(slug: str):
+    """Everyone sees the same page but for their form token, so the page is rendered at most once a
+    second per process (see public_cache) and each visitor's token is put in on the way out."""
+    source = request.args.get("source", "")
+    if source and not SOURCE_CODE.match(source):
+        source = ""  # it would be dropped when the form is sent anyway
+    page = public_cache().get_or_make(
+        ("page", slug, source, str(get_locale())), lambda: _render_petition_page(slug, source)
+    )
+    return page.html.replace(_TOKEN_SLOT, form_token.issue(page.petition_id))
 
 
 @bp.post("/p/<slug>/sign")
@@ -107,8 +136,9 @@ def sign(slug: str):
         ip=request.remote_addr,
         suspicious=looks_automated(form, token_check, petition.id, request.remote_addr),
     )
+    slug = petition.slug  # read before the commit expires it: saves a query
     db.session.commit()
-    return redirect(url_for("public.check_email", slug=petition.slug), code=303)
+    return redirect(url_for("public.check_email", slug=slug), code=303)
 
 
 def signer_from_form(form: SignForm) -> signing.SignerInput:
@@ -132,7 +162,9 @@ def check_email(slug: str):
 def signature_from_link(link: SignatureLink, token: str) -> Signature:
     """The signature a link names, or the one generic 400 page for every bad, expired or spent link."""
     signature_id = link.read(token)
-    signature = db.session.get(Signature, signature_id) if signature_id is not None else None
+    signature = None
+    if signature_id is not None:
+        signature = db.session.get(Signature, signature_id, options=[joinedload(Signature.petition)])
     if signature is None or signature.status == SignatureStatus.FLAGGED:
         abort(400, description=f"{link.purpose}_link")
     return signature
@@ -149,16 +181,23 @@ def confirm_page(token: str):
 @bp.post("/confirm/<token>")
 @limiter.limit(lambda: current_app.config["CONFIRM_RATE_LIMIT"])
 def confirm(token: str):
-    signature = signature_from_link(signature_links.CONFIRM, token)
-    petition = signature.petition
-    confirmed = confirming.confirm(db.session, signature.id, utcnow())
+    signature_id = signature_links.CONFIRM.read(token)
+    if signature_id is None:
+        abort(400, description="confirm_link")
+    # The common case in one statement: the update succeeds only on a pending signature.
+    confirmed = confirming.confirm(db.session, signature_id, utcnow())
     db.session.commit()
-    if confirmed is not None:
-        try:
-            counting.stamp_milestones(db.session, petition, utcnow())
-        except SQLAlchemyError:
-            # The signature is confirmed and counted; a missed stamp is made by the next confirmation
-            # or by `recount`, so the signer still gets their thanks page.
-            db.session.rollback()
-            current_app.logger.warning("milestone check failed after a confirmation", exc_info=True)
+    if confirmed is None:
+        # Unknown, withdrawn or flagged: the generic bad-link page; otherwise it was confirmed before.
+        signature_from_link(signature_links.CONFIRM, token)
+        return redirect(url_for("public.confirm_page", token=token), code=303)
+    live.announce(confirmed.petition_id)
+    try:
+        petition = db.session.get(Petition, confirmed.petition_id, options=[joinedload(Petition.country_targets)])
+        counting.stamp_milestones(db.session, petition, utcnow())
+    except SQLAlchemyError:
+        # The signature is confirmed and counted; a missed stamp is made by the next confirmation
+        # or by `recount`, so the signer still gets their thanks page.
+        db.session.rollback()
+        current_app.logger.warning("milestone check failed after a confirmation", exc_info=True)
     return redirect(url_for("public.confirm_page", token=token), code=303)

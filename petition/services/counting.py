@@ -90,9 +90,10 @@ def stamp_milestones(session: Session, petition: Petition, now: datetime) -> lis
         )
         if session.execute(stmt).first() is not None:
             stamped.append((kind, key))
-    # The organisers' emails commit with the stamps: a milestone stamped is a milestone announced, once.
-    notifying.milestones_reached(session, petition.id, stamped, now)
-    session.commit()
+    if stamped:
+        # The organisers' emails commit with the stamps: a milestone stamped is a milestone announced, once.
+        notifying.milestones_reached(session, petition.id, stamped, now)
+        session.commit()
     return stamped
 
 

@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import os
 import re
 from datetime import date
 from email.message import EmailMessage
@@ -140,3 +141,20 @@ def sign_form(client):
         return client.post(f"/p/{slug}/sign", data=data)
 
     return send
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis server for tests (TEST_REDIS_URL); skipped, or failed under REQUIRE_TEST_SERVICES=1, if absent."""
+    from tests.conftest import missing_service
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        missing_service("Redis tests need TEST_REDIS_URL")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        missing_service(f"Redis at {url} is unreachable: {error}")
+    return url

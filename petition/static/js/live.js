@@ -1,9 +1,11 @@
-// Keeps the figures on a petition page current by polling the public JSON API (ETag-aware).
+// Keeps the figures on a petition page current: a live event stream where the browser offers one,
+// else (or when the server has no room for another stream) polling the JSON API, ETag-aware.
 (function () {
   "use strict";
   var section = document.querySelector("[data-live-url]");
   if (!section || !window.fetch) return;
   var url = section.getAttribute("data-live-url");
+  var eventsUrl = section.getAttribute("data-events-url");
   var etag = null;
   var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
 
@@ -35,5 +37,24 @@
       .catch(function () { /* offline for a moment: try again next time */ })
       .then(function () { setTimeout(poll, document.hidden ? 15000 : 2000); });
   }
-  setTimeout(poll, 2000);
+
+  function listen() {
+    var source = new EventSource(eventsUrl);
+    var failures = 0;
+    source.onmessage = function (event) {
+      failures = 0;
+      try { apply(JSON.parse(event.data)); } catch (e) { /* a malformed event: wait for the next */ }
+    };
+    source.onerror = function () {
+      // A stream the server ended is reopened by the browser itself; a refused one (503) is closed.
+      failures += 1;
+      if (source.readyState === EventSource.CLOSED || failures >= 3) {
+        source.close();
+        setTimeout(poll, 2000);
+      }
+    };
+  }
+
+  if (eventsUrl && window.EventSource) listen();
+  else setTimeout(poll, 2000);
 })();

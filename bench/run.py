@@ -1,0 +1,327 @@
+"""`make bench`: start the app under gunicorn on PostgreSQL and SQLite with its mail workers, load it
+from this separate process over loopback, and print each figure beside a bare Flask endpoint.
+
+Run with bench/.venv's Python; the app runs with the project's .venv (see --app-python).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import loads
+import profiling
+from loads import percentile
+from report import print_report
+from servers import ORGANISER, ROOT, App, Database, cpu_seconds, machine, require
+
+HERE = Path(__file__).resolve().parent
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
+    parser.add_argument("--runs", type=int, default=3, help="each figure is the median of this many runs")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each measured load")
+    parser.add_argument("--signatures", type=int, default=1_000_000, help="rows for the 'large' reads and export")
+    parser.add_argument("--watchers", type=int, default=1000, help="live viewers during the watched flow")
+    parser.add_argument(
+        "--live-pool",
+        choices=["separate", "shared"],
+        default="separate",
+        help="event streams served by their own gunicorn (as docs/deploy.md routes them) or by the app's",
+    )
+    parser.add_argument("--concurrency", type=int, default=32, help="open connections of each load")
+    parser.add_argument("--mail-messages", type=int, default=2000, help="messages queued for the mail scenario")
+    parser.add_argument("--mail-workers", type=int, default=0, help="0: 2 on PostgreSQL, 1 on SQLite")
+    parser.add_argument("--scenarios", default="reads,export,flow,mail", help="comma-separated subset to run")
+    parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy in the first flow run")
+    parser.add_argument("--app-python", default=str(ROOT / ".venv/bin/python"), help="the app's interpreter")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL server (any database on it): the bench creates and drops `petition_bench` there",
+    )
+    return parser.parse_args()
+
+
+class Sampler:
+    """Peak resident memory of every gunicorn worker, sampled while loads run."""
+
+    def __init__(self, servers):
+        self.servers = servers
+        self.peak = 0.0
+        self.task = None
+
+    async def _run(self):
+        while True:
+            for server in self.servers:
+                self.peak = max([self.peak, *server.worker_rss_mb()])
+            await asyncio.sleep(0.2)
+
+    def __enter__(self):
+        self.task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc):
+        self.task.cancel()
+
+
+async def reads(bench: dict, app: App, bare, real, args, size_label: str, partner: str | None) -> None:
+    endpoints = {
+        "api": "/api/v1/petitions/reads",
+        "page": "/p/reads",
+        "widget": f"/embed/reads?partner={partner}" if partner else None,
+    }
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        for name, path in list(endpoints.items()):
+            if path is None:
+                endpoints[name] = None
+                continue
+            async with session.get(real.url + path) as response:
+                if response.status != 200:
+                    endpoints[name] = None
+    for run in range(args.runs):
+        base = await loads.wrk(bare.url + "/", args.seconds, args.concurrency)
+        bench.setdefault("bare", []).append(base)
+        for name, path in endpoints.items():
+            key = f"{name}@{size_label}"
+            if path is None:
+                bench[key] = None
+                continue
+            figures = await loads.wrk(real.url + path, args.seconds, args.concurrency)
+            figures["ratio"] = figures["rate"] / base["rate"]
+            bench.setdefault(key, []).append(figures)
+        print(f"  reads {size_label} run {run + 1}: bare {base['rate']:.0f}/s", flush=True)
+
+
+class CpuMeter:
+    """CPU time the web workers, the mail workers and the database spent during one load: unlike
+    rates, it hardly moves when other programs share the machine."""
+
+    def __init__(self, app: App, real, live, database: Database):
+        self.groups = {
+            "web": lambda: real.worker_pids(),
+            **({"live": lambda: live.worker_pids()} if live is not real else {}),
+            "mail": lambda: [p.pid for p in app.mailers],
+            "db": database.backend_pids,
+        }
+
+    def __enter__(self):
+        self.before = {name: cpu_seconds(pids()) for name, pids in self.groups.items()}
+        return self
+
+    def __exit__(self, *exc):
+        self.used = {}
+        for name, pids in self.groups.items():
+            after = cpu_seconds(pids())
+            self.used[name] = sum(t - self.before[name].get(pid, 0.0) for pid, t in after.items())
+
+
+async def flows(bench: dict, app: App, bare, real, live, args, sink, sampler, database: Database) -> None:
+    confirmations = 0
+    for run in range(args.runs):
+        base = await loads.wrk(bare.url + "/", args.seconds, args.concurrency)
+        meter = CpuMeter(app, real, live, database).__enter__()
+        plain_load = loads.flow(real.url, "flow", sink, args.seconds, args.concurrency, f"{run}p")
+        if args.profile and run == 0:
+            out = HERE / "results"
+            out.mkdir(exist_ok=True)
+            plain, files = await asyncio.gather(plain_load, profiling.record(real.worker_pids(), args.seconds, out))
+            bench["profile"] = profiling.summarise(files)
+        else:
+            plain = await plain_load
+        meter.__exit__()
+        confirmations += plain.confirmed_all
+        watchers = loads.Watchers(live.url, "flow", args.watchers)
+        await watchers.start()
+        start_total = await loads.total_of(real.url, "flow")
+        with CpuMeter(app, real, live, database) as watched_meter:
+            watched = await loads.flow(real.url, "flow", sink, args.seconds, args.concurrency, f"{run}w")
+        confirmations += watched.confirmed_all
+        await asyncio.sleep(2.5)  # let the last figures reach everyone
+        lags = watchers.lags(start_total, watched.confirmed_at)
+        await watchers.stop()
+        for label, result in (("flow", plain), ("flow+watchers", watched)):
+            bench.setdefault(label, []).append(
+                {
+                    "rate": result.rate,
+                    "ratio": result.rate / base["rate"],
+                    "signed_rate": result.signed / result.seconds,
+                    "p50_ms": 1000 * percentile(result.latencies, 0.5),
+                    "p99_ms": 1000 * percentile(result.latencies, 0.99),
+                    "errors": result.errors,
+                    "error_kinds": result.error_kinds,
+                }
+            )
+        bench["flow"][-1]["cpu_ms"] = {k: 1000 * v / max(1, plain.confirmed) for k, v in meter.used.items()}
+        bench["flow+watchers"][-1]["cpu_ms"] = {
+            k: 1000 * v / max(1, watched.confirmed) for k, v in watched_meter.used.items()
+        }
+        bench["flow+watchers"][-1].update(
+            {
+                "watchers": watchers.connected,
+                "watcher_errors": watchers.errors,
+                "lag_p50_s": percentile(lags, 0.5),
+                "lag_p99_s": percentile(lags, 0.99),
+                "lag_max_s": max(lags, default=float("nan")),
+                "slowdown": 1 - watched.rate / plain.rate if plain.rate else float("nan"),
+            }
+        )
+        print(
+            f"  flow run {run + 1}: {plain.rate:.0f}/s alone, {watched.rate:.0f}/s with {watchers.connected} watchers,"
+            f" errors {plain.errors}+{watched.errors}, peak worker RSS {sampler.peak:.0f} MB",
+            flush=True,
+        )
+    await asyncio.sleep(3)
+    total = await loads.total_of(real.url, "flow")
+    # The counters against the rows themselves (what `recount` checks): a confirmation whose answer
+    # was lost on the way back still counts, so the client's own tally is only a cross-check.
+    recount = app.flask("recount", "--petition", "flow").stdout
+    corrected = int(re.search(r"(\d+) counter\(s\) corrected", recount).group(1))
+    bench["exact"] = {"api_total": total, "confirmations": confirmations, "corrected": corrected}
+
+
+async def mail(bench: dict, app: App, real, args, sink, workers: int) -> None:
+    for run in range(args.runs):
+        app.stop_mail()
+        queued = await loads.sign_only(real.url, "flow", args.mail_messages, args.concurrency, f"m{run}")
+        received, connections = sink.received, sink.connections
+        started = time.monotonic()
+        app.mail_workers(workers, f"smtp://127.0.0.1:{sink.port}")
+        deadline = started + 300
+        while sink.received - received < queued and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        seconds = time.monotonic() - started
+        sent = sink.received - received
+        bench.setdefault("mail", []).append(
+            {
+                "rate": sent / seconds,
+                "messages": sent,
+                "per_connection": sent / max(1, sink.connections - connections),
+                "workers": workers,
+            }
+        )
+        print(f"  mail run {run + 1}: {sent} messages in {seconds:.1f} s with {workers} worker(s)", flush=True)
+
+
+async def exports(bench: dict, real, args) -> None:
+    for run in range(args.runs):
+        rss_before = max(real.worker_rss_mb(), default=0)
+        sampler = Sampler([real])
+        with sampler:
+            figures = await loads.export(real.url, "reads", ORGANISER)
+        if figures is None:
+            bench["export"] = None
+            print("  export: not available in this build", flush=True)
+            return
+        figures.update({"peak_rss_mb": sampler.peak, "rss_before_mb": rss_before})
+        bench.setdefault("export", []).append(figures)
+        print(f"  export run {run + 1}: {figures['rows']} rows in {figures['seconds']:.1f} s", flush=True)
+
+
+async def bench_database(kind: str, args) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+    database = Database(kind, args.database_url, workdir)
+    database.create()
+    cores = len(os.sched_getaffinity(0))
+    streams = args.watchers + 50 if args.live_pool == "shared" else 50
+    env = {
+        "LIVE_MAX_STREAMS": str(streams),
+        "WEB_CONCURRENCY": str(cores),
+        "PYTHONFAULTHANDLER": "1",
+        # No worker recycling within a run: a restart mid-load would be measured, and would hide growth.
+        "GUNICORN_MAX_REQUESTS": "0",
+    }
+    app = App(args.app_python, database, workdir, env)
+    bench: dict = {"database": kind, "cores": cores}
+    try:
+        app.flask("db", "upgrade")
+        app.flask("petition", "create", "--slug", "reads", "--title", "Read load", "--rules", "eci")
+        app.flask("petition", "create", "--slug", "flow", "--title", "Signing flow", "--rules", "eci")
+        app.flask("organiser", "create", ORGANISER[0], "--petition", "reads", env={"ORGANISER_PASSWORD": ORGANISER[1]})
+        made = app.flask("partner", "create", "--name", "Bench", "--origin", "https://partner.example",
+                         "--petition", "reads", check=False)  # fmt: skip
+        match = re.search(r"^id: (\S+)", made.stdout, re.MULTILINE) if made.returncode == 0 else None
+        partner = match.group(1) if match else None
+
+        bare = app.gunicorn("bare:app", cwd=HERE)
+        real = app.gunicorn("wsgi:app")
+        live = real
+        if args.live_pool == "separate":
+            # The streams' own pool: two workers that mostly sleep. Connections do not spread evenly
+            # over workers, so each may take every viewer.
+            live = app.gunicorn("wsgi:app", env={"LIVE_MAX_STREAMS": str(args.watchers + 50), "WEB_CONCURRENCY": "2"})
+        bench["live_pool"] = args.live_pool
+        sampler = Sampler([real, live])
+        scenarios = set(args.scenarios.split(","))
+        with sampler:
+            if "reads" in scenarios:
+                print(f"{kind}: reads with 0 signatures", flush=True)
+                await reads(bench, app, bare, real, args, "0", partner)
+            if scenarios & {"reads", "export"}:
+                started = time.monotonic()
+                app.flask("generate-signatures", "--petition", "reads", "--count", str(args.signatures), "--seed", "1")
+                database.vacuum()  # as after any bulk load; else autovacuum runs during the measurements
+                bench["generate_seconds"] = time.monotonic() - started
+                print(
+                    f"{kind}: {args.signatures} signatures generated in {bench['generate_seconds']:.0f} s", flush=True
+                )
+            if "reads" in scenarios:
+                await reads(bench, app, bare, real, args, "large", partner)
+            if "export" in scenarios:
+                await exports(bench, real, args)
+
+            sink = loads.Sink()
+            await sink.start()
+            workers = args.mail_workers or (2 if kind == "postgresql" else 1)
+            if "flow" in scenarios:
+                app.mail_workers(workers, f"smtp://127.0.0.1:{sink.port}")
+                print(f"{kind}: signing flow, alone and with {args.watchers} watchers", flush=True)
+                await flows(bench, app, bare, real, live, args, sink, sampler, database)
+            if "mail" in scenarios:
+                print(f"{kind}: mail delivery", flush=True)
+                await mail(bench, app, real, args, sink, workers)
+            await sink.stop()
+        bench["worker_rss_peak_mb"] = sampler.peak
+    finally:
+        app.stop_all()
+        database.drop()
+    return bench
+
+
+def main() -> None:
+    args = arguments()
+    require("wrk")
+    if not Path(args.app_python).exists():
+        raise SystemExit(f"bench: no app interpreter at {args.app_python} (run `make install` first)")
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    header = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "runs": args.runs,
+        "seconds": args.seconds,
+        "signatures": args.signatures,
+        "watchers": args.watchers,
+        "concurrency": args.concurrency,
+    }
+    results = [asyncio.run(bench_database(kind, args)) for kind in args.databases.split(",") if kind]
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"bench-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps({"header": header, "results": results}, indent=1, default=str))
+    print_report(header, results)
+    print(f"\nRaw figures: {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

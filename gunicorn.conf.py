@@ -1,0 +1,36 @@
+"""gunicorn settings sized to the machine: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Python runs one thread at a time per process, so there is one worker process per core, and threads
+inside each: a few serve requests while others wait on the database, and each open live-update
+stream (GET /api/v1/petitions/<slug>/events) holds one more, mostly asleep. So threads = request
+threads + the streams a process admits (LIVE_MAX_STREAMS; past it, viewers are told to poll).
+Every figure can be changed from the environment without editing this file. In production the same
+file runs two pools per machine, `app` and `live` (streams only): see docs/deploy.md.
+"""
+
+import os
+
+cores = len(os.sched_getaffinity(0))
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", cores))
+worker_class = "gthread"
+request_threads = int(os.environ.get("GUNICORN_THREADS", 8))
+threads = request_threads + int(os.environ.get("LIVE_MAX_STREAMS", 500))
+# Open connections per worker, streams and idle keep-alive ones included.
+worker_connections = threads + 256
+keepalive = 5
+# A worker that stops answering its heartbeat for this long is replaced. (Requests themselves are
+# short; streams end by themselves after LIVE_STREAM_SECONDS.)
+timeout = 30
+graceful_timeout = 10
+# Replace workers now and then, staggered, so that slow growth of memory never adds up.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
+max_requests_jitter = max_requests // 10
+# The app and its workers are created after fork: no connection pool or thread is shared.
+preload_app = False
+accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # off unless asked: a log line per request costs
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Behind a reverse proxy on the same host; TRUSTED_PROXIES tells the app how many to believe.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,78 @@
+"""Public reads under a burst: the petition's JSON and page come from a one-second cache, yet every
+visitor gets a working form and every confirmation shows within two seconds."""
+
+import time
+
+import pytest
+
+from tests.conftest import form_token_of
+from tests.helpers.fixtures import form_fields
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "PUBLIC_CACHE_SECONDS": 1.0}
+
+
+def test_a_cached_page_still_gives_each_visitor_a_form_that_signs(app, client, petition_id):
+    pages = [client.get("/p/demo").get_data(as_text=True) for _ in range(3)]
+    for n, html in enumerate(pages):
+        assert "form-token-slot" not in html
+        fields = form_fields(email=f"visitor{n}@example.org", form_token=form_token_of(html))
+        assert client.post("/p/demo/sign", data=fields).status_code == 303
+
+
+def test_with_caching_a_confirmation_shows_in_the_json_within_two_seconds(client, petition_id, confirmed_signature):
+    assert client.get("/api/v1/petitions/demo").json["total"] == 0
+    confirmed_signature(petition_id, "ana@example.org")
+    confirmed_at = time.monotonic()
+    while client.get("/api/v1/petitions/demo").json["total"] != 1:
+        assert time.monotonic() - confirmed_at < 2, "the confirmation did not show within 2 seconds"
+        time.sleep(0.05)
+
+
+def test_the_json_revalidates_by_etag(client, petition_id):
+    first = client.get("/api/v1/petitions/demo")
+    assert first.headers["Cache-Control"] == "public, max-age=1, stale-while-revalidate=1"
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    again = client.get("/api/v1/petitions/demo", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_a_source_code_survives_the_cache_and_junk_does_not(client, petition_id):
+    assert 'name="source" type="hidden" value="newsletter"' in client.get("/p/demo?source=newsletter").text
+    assert 'value="newsletter"' not in client.get("/p/demo").text
+    assert "script" not in client.get("/p/demo?source=<script>").text.split('name="source"')[1][:40]
+
+
+def test_unknown_petitions_are_not_cached_as_pages(client, petition_id):
+    for n in range(5):
+        assert client.get(f"/p/nothing-{n}").status_code == 404
+        assert client.get(f"/api/v1/petitions/nothing-{n}").status_code == 404
+    assert len(client.application.extensions["public_cache"]._entries) == 0
+
+
+def test_while_one_request_refreshes_an_entry_the_others_are_served_at_once():
+    import threading
+
+    from petition.public_cache import PublicCache
+
+    cache = PublicCache(seconds=0.05)
+    assert cache.get_or_make("page", lambda: "first") == "first"
+    time.sleep(0.06)
+    rendering, release = threading.Event(), threading.Event()
+
+    def slow_render():
+        rendering.set()
+        release.wait(5)
+        return "second"
+
+    refresher = threading.Thread(target=lambda: cache.get_or_make("page", slow_render))
+    refresher.start()
+    rendering.wait(5)
+    started = time.monotonic()
+    assert cache.get_or_make("page", lambda: "not me") == "first"
+    assert time.monotonic() - started < 0.05
+    release.set()
+    refresher.join(5)
+    assert cache.get_or_make("page", lambda: "not me") == "second"
