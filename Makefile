@@ -4,7 +4,8 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 
-.PHONY: run test install install-dev lint format bench clean
+.PHONY: run test install install-dev lint format bench clean \
+	translations translations-extract translations-update translations-init browser-test-deps
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +19,32 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations browser-test-deps
+
+## Translations (petition/translations/<locale>/LC_MESSAGES/messages.po). The .mo files are built here,
+## at install, and never committed. After changing text in code or templates:
+##   make translations-extract translations-update   (then translate new or fuzzy entries, and `make test`)
+## A new language: make translations-init LOCALE=xx, and add it to SUPPORTED_LOCALES in petition/i18n.py.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d petition/translations
+
+translations-extract: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --add-location=file --sort-by-file \
+		--project petition --msgid-bugs-address "" -o petition/translations/messages.pot .
+
+translations-update: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q update -i petition/translations/messages.pot -d petition/translations --ignore-obsolete
+
+translations-init: $(VENV)/.installed
+	$(VENV)/bin/pybabel init -i petition/translations/messages.pot -d petition/translations -l $(LOCALE)
+
+## axe-core for the accessibility tests, from npm at the version package-lock.json pins. Without npm the
+## browser accessibility tests are reported as skipped (they fail under REQUIRE_TEST_SERVICES=1).
+browser-test-deps:
+	@if command -v npm >/dev/null; then \
+		[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: accessibility tests will be skipped"; fi
 
 ## Serve the demo on http://127.0.0.1:5000 with mail written to instance/outbox/, until Ctrl-C.
 run: install

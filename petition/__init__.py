@@ -18,8 +18,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from petition import cli, errors, headers, log_redaction
+    from petition import cli, errors, headers, i18n, log_redaction
 
+    i18n.register(app)
     errors.register(app)
     headers.register(app)
     cli.register(app)
@@ -35,10 +36,11 @@ def register_extensions(app: Flask) -> None:
     from petition import live, public_cache
     from petition.db_engine import configure_engine
     from petition.extensions import babel, csrf, db, limiter, migrate
+    from petition.i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
-    babel.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     limiter.init_app(app)
     live.init_app(app)

@@ -14,10 +14,12 @@ from sqlalchemy.exc import OperationalError
 
 from petition import cli_partners
 from petition.db_engine import write_intent
+from petition.demo_translations import DEMO_TRANSLATIONS
 from petition.extensions import db
 from petition.models import Petition, Role
 from petition.services import accounts, counting
 from petition.services.petitions import PetitionInvalid, create_petition, get_by_slug
+from petition.services.translations import set_translation, translated_locales
 from petition.timeutil import utcnow
 
 DEMO_ORGANISER = "organiser@example.org"
@@ -58,6 +60,9 @@ def register(app: Flask) -> None:
                     now=utcnow(),
                 )
                 db.session.flush()
+            for locale, (title, summary) in DEMO_TRANSLATIONS.items():
+                if locale not in translated_locales(db.session, petition):
+                    set_translation(db.session, petition, locale=locale, title=title, summary=summary)
             password_file = Path(current_app.instance_path) / "demo_organiser.txt"
             organiser = accounts.find_organiser(db.session, DEMO_ORGANISER)
             if organiser is None:
@@ -88,7 +93,8 @@ def register(app: Flask) -> None:
     @click.option("--registered", type=click.DateTime(["%Y-%m-%d"]), help="ECI registration date (default today).")
     @click.option("--target", "targets", multiple=True, metavar="CC=N", help="Per-country target (simple rules).")
     @click.option("--draft", is_flag=True, help="Create as a draft instead of open.")
-    def petition_create(slug, title, summary, body_file, rules, goal, closes, registered, targets, draft):
+    @click.option("--lang", default="en", show_default=True, help="Language of the text (add others: translate).")
+    def petition_create(slug, title, summary, body_file, rules, goal, closes, registered, targets, draft, lang):
         """Create a petition, open unless --draft."""
         country_targets = {}
         for item in targets:
@@ -110,6 +116,7 @@ def register(app: Flask) -> None:
                     registered_on=registered.date() if registered else None,
                     country_targets=country_targets,
                     draft=draft,
+                    locale=lang,
                     now=utcnow(),
                 )
                 db.session.commit()
@@ -118,6 +125,32 @@ def register(app: Flask) -> None:
                 _fail(str(error))
         url = f"{current_app.config['BASE_URL']}/p/{petition.slug}"
         click.echo(f"Created {petition.status.value} petition '{petition.slug}': {url}")
+
+    @petition_group.command("translate")
+    @click.option("--slug", required=True, help="The petition to translate.")
+    @click.option("--lang", required=True, help="Language code, e.g. de, pl, el, sr-Cyrl, sr-Latn.")
+    @click.option("--title", required=True)
+    @click.option("--summary", default="", help="One or two sentences shown under the title.")
+    @click.option("--body-file", type=click.File("r", encoding="utf-8"), help="Markdown file with the full text.")
+    def petition_translate(slug, lang, title, summary, body_file):
+        """Add (or replace) the petition's text in one language; readers of it see this text."""
+        with write_intent():
+            petition = get_by_slug(db.session, slug) or _fail(f"No petition '{slug}'.")
+            try:
+                row = set_translation(
+                    db.session,
+                    petition,
+                    locale=lang,
+                    title=title,
+                    summary=summary,
+                    body=body_file.read() if body_file else "",
+                )
+                db.session.commit()
+            except PetitionInvalid as error:
+                db.session.rollback()
+                _fail(str(error))
+        url = f"{current_app.config['BASE_URL']}/p/{petition.slug}?lang={row.locale.replace('_', '-')}"
+        click.echo(f"Saved the {row.locale} text of '{petition.slug}': {url}")
 
     organiser_group = AppGroup("organiser", help="Manage organiser accounts.")
     app.cli.add_command(organiser_group)

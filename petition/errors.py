@@ -3,21 +3,29 @@
 import time
 
 from flask import Flask, render_template, request
+from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from petition.extensions import db, limiter
 
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where shown (JSON error codes stay English)."""
+    return message
+
+
 _TITLES = {
-    400: "This request could not be understood",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not allowed",
-    413: "Too much data",
-    429: "Too many requests",
-    503: "Temporarily unavailable",
+    400: N_("This request could not be understood"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not allowed"),
+    413: N_("Too much data"),
+    429: N_("Too many requests"),
+    503: N_("Temporarily unavailable"),
 }
+_OTHER_TITLE = N_("Error")
 
 
 def _wants_json() -> bool:
@@ -28,7 +36,7 @@ def _render(status: int, description: str | None = None):
     if _wants_json():
         return {"error": _TITLES.get(status, "error").lower().replace(" ", "_"), "status": status}, status
     return render_template(
-        "errors/error.html", status=status, title=_TITLES.get(status, "Error"), kind=description
+        "errors/error.html", status=status, title=gettext(_TITLES.get(status, _OTHER_TITLE)), kind=description
     ), status
 
 

@@ -148,6 +148,23 @@ def test_signing_in_the_widget_credits_the_partner_and_the_source_code(app, clie
     assert signatures(app)[0].status == SignatureStatus.CONFIRMED
 
 
+def test_the_widget_speaks_the_partners_data_lang_else_the_readers_browser(client, petition_id, make_partner):
+    partner_id, _ = make_partner()
+    serbian = client.get(f"/embed/demo?partner={partner_id}&lang=sr-Cyrl").get_data(as_text=True)
+    assert 'lang="sr-Cyrl"' in serbian and "Потпишите" in serbian
+    polish = client.get(f"/embed/demo?partner={partner_id}", headers={"Accept-Language": "pl,en;q=0.5"})
+    assert "Podpisz" in polish.get_data(as_text=True)
+
+
+def test_a_signer_in_a_german_widget_gets_the_email_in_german(app, client, petition_id, make_partner, outbox):
+    partner_id, _ = make_partner()
+    sign_in_widget(client, partner_id, "&lang=de", email="ana@example.org")
+    outbox.deliver()
+    [message] = outbox.to("ana@example.org")
+    assert message["Content-Language"] == "de"
+    assert "Unterschrift" in message["Subject"]
+
+
 def test_a_bad_source_code_is_dropped_not_stored(app, client, petition_id, make_partner):
     partner_id, _ = make_partner()
     sign_in_widget(client, partner_id, source="<b>x</b>")

@@ -24,7 +24,17 @@ from tests.helpers.fixtures import signer
 
 INJECTION_ENCODED = "=?UTF-8?Q?=0A?=Bcc: evil@example.org"
 INJECTION_RAW = "\r\nBcc: evil@example.org"
-EXPECTED_HEADERS = {"Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type"}
+EXPECTED_HEADERS = {
+    "Subject",
+    "From",
+    "To",
+    "Date",
+    "Message-ID",
+    "Auto-Submitted",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Language",
+}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from petition.extensions import babel
+from petition.i18n import DEFAULT_LOCALE, from_accept_language, match_locale
 from petition.public.forms import SOURCE_CODE
 
 THEMES = ("light", "dark", "auto")
@@ -27,13 +28,13 @@ class WidgetOptions:
 
     @classmethod
     def from_args(cls, args) -> "WidgetOptions":
-        languages = supported_languages()
-        lang = args.get("lang", "")
         theme = args.get("theme", "")
         source = args.get("source", "")
         return cls(
             partner=args.get("partner") or None,
-            lang=lang if lang in languages else languages[0],
+            # The partner's data-lang (as "sr-Latn" or "sr_Latn"), else the reader's browser languages: a
+            # choice remembered in a cookie would be a third-party cookie here, which browsers drop.
+            lang=match_locale(args.get("lang")) or from_accept_language() or DEFAULT_LOCALE,
             theme=theme if theme in THEMES else THEMES[0],
             source=source if SOURCE_CODE.match(source) else None,
             origin=args.get("origin") or None,

@@ -13,14 +13,17 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from petition.i18n import DEFAULT_LOCALE, bcp47, match_locale
 from petition.models import MailKind, Organiser, OutboxMessage, Petition, Signature
 from petition.rules.countries import country_name
 from petition.services import accounts, counting, personal, signature_links
 from petition.services.confirming import make_confirm_token
 from petition.services.team import make_invite_token
+from petition.services.translations import text_for
 
 _SUBJECTS = {
     MailKind.CONFIRM: lambda title: _("Please confirm your signature: %(title)s", title=title),
@@ -28,15 +31,12 @@ _SUBJECTS = {
     MailKind.DATA_REPORT: lambda title: _("What we hold about you: %(title)s", title=title),
 }
 # Organisers' emails: `detail` is ours (a country code, a percentage, a role), never typed by a signer.
+# English, like the organisers' pages, so not marked for translation.
 _ORGANISER_SUBJECTS = {
-    MailKind.ORGANISER_ADDED: lambda title, detail: _("You can now follow “%(title)s”", title=title),
-    MailKind.COUNTRY_REACHED: lambda title, detail: _(
-        "%(country)s reached its threshold: %(title)s", country=country_name(detail or ""), title=title
-    ),
-    MailKind.GOAL_PROGRESS: lambda title, detail: _(
-        "%(percent)s%% of the goal: %(title)s", percent=detail, title=title
-    ),
-    MailKind.PETITION_CLOSED: lambda title, detail: _("Collection has closed: %(title)s", title=title),
+    MailKind.ORGANISER_ADDED: lambda title, detail: f"You can now follow “{title}”",
+    MailKind.COUNTRY_REACHED: lambda title, detail: f"{country_name(detail or '')} reached its threshold: {title}",
+    MailKind.GOAL_PROGRESS: lambda title, detail: f"{detail}% of the goal: {title}",
+    MailKind.PETITION_CLOSED: lambda title, detail: f"Collection has closed: {title}",
 }
 
 
@@ -51,14 +51,14 @@ def header_safe(text: str, limit: int = 150) -> str:
     return cleaned[:limit]
 
 
-def held_about(signature: Signature) -> list[tuple[str, str]]:
+def held_about(signature: Signature, title: str) -> list[tuple[str, str]]:
     """Everything stored with a signature, in words, for the person it belongs to."""
     return [
-        (_("Petition"), signature.petition.title),
+        (_("Petition"), title),
         (_("First name"), personal.unseal(signature.first_name_sealed)),
         (_("Last name"), personal.unseal(signature.last_name_sealed)),
         (_("Email"), personal.unseal(signature.email_sealed)),
-        (_("Country"), signature.country),
+        (_("Country"), country_name(signature.country, str(get_locale()))),
         (_("Status"), signature.status.value),
         (_("Signed at (UTC)"), signature.created_at.strftime("%Y-%m-%d %H:%M")),
         (_("Confirmed at (UTC)"), signature.confirmed_at.strftime("%Y-%m-%d %H:%M") if signature.confirmed_at else "-"),
@@ -70,25 +70,37 @@ def held_about(signature: Signature) -> list[tuple[str, str]]:
 
 def compose(session: Session, message: OutboxMessage) -> EmailMessage:
     if message.organiser_id is not None:
-        return _compose_for_organiser(session, message)
+        # Organisers' emails are in English, like their pages (issue 7 keeps them untranslated).
+        with force_locale(DEFAULT_LOCALE):
+            return _compose_for_organiser(session, message)
     signature = session.get(Signature, message.signature_id) if message.signature_id else None
     if signature is None:
         raise Undeliverable("the signature this message was for no longer exists")
+    # Each signer reads their emails in the language they signed in, whoever runs the worker.
+    locale = match_locale(signature.locale) or DEFAULT_LOCALE
+    with force_locale(locale):
+        return _compose(session, message, signature, locale)
+
+
+def _compose(session: Session, message: OutboxMessage, signature: Signature, locale: str) -> EmailMessage:
     petition = signature.petition
+    text = text_for(session, petition, locale)
     base_url = current_app.config["BASE_URL"]
     context = {
         "petition": petition,
+        "text": text,
+        "html_lang": bcp47(locale),
         "first_name": personal.unseal(signature.first_name_sealed),
-        "petition_url": f"{base_url}/p/{petition.slug}",
+        "petition_url": f"{base_url}/p/{petition.slug}?lang={bcp47(locale)}",
         "confirm_url": f"{base_url}/confirm/{make_confirm_token(signature.id)}",
-        "withdraw_url": f"{base_url}/withdraw/{signature_links.WITHDRAW.make(signature.id)}",
-        "privacy_url": f"{base_url}/privacy",
+        "withdraw_url": f"{base_url}/withdraw/{signature_links.WITHDRAW.make(signature.id)}?lang={bcp47(locale)}",
+        "privacy_url": f"{base_url}/privacy?lang={bcp47(locale)}",
         "base_url": base_url,
     }
     if message.kind == MailKind.DATA_REPORT:
-        context["held"] = held_about(signature)
-    subject = _SUBJECTS[MailKind(message.kind)](header_safe(petition.title))
-    return _email(message.kind, subject, personal.unseal(signature.email_sealed), context)
+        context["held"] = held_about(signature, text.title)
+    subject = _SUBJECTS[MailKind(message.kind)](header_safe(text.title))
+    return _email(message.kind, subject, personal.unseal(signature.email_sealed), context, bcp47(locale))
 
 
 def _compose_for_organiser(session: Session, message: OutboxMessage) -> EmailMessage:
@@ -113,10 +125,10 @@ def _compose_for_organiser(session: Session, message: OutboxMessage) -> EmailMes
         "base_url": base_url,
     }
     subject = _ORGANISER_SUBJECTS[MailKind(message.kind)](header_safe(petition.title), message.detail)
-    return _email(message.kind, subject, organiser.email, context)
+    return _email(message.kind, subject, organiser.email, context, bcp47(DEFAULT_LOCALE))
 
 
-def _email(kind: str, subject: str, to: str, context: dict) -> EmailMessage:
+def _email(kind: str, subject: str, to: str, context: dict, language: str) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = header_safe(subject)
     email["From"] = current_app.config["MAIL_FROM"]
@@ -126,4 +138,6 @@ def _email(kind: str, subject: str, to: str, context: dict) -> EmailMessage:
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(render_template(f"email/{kind}.txt", **context))
     email.add_alternative(render_template(f"email/{kind}.html", **context), subtype="html")
+    # After the body: setting content clears every Content-* header.
+    email["Content-Language"] = language
     return email

@@ -9,6 +9,7 @@ from petition.models.paper import PaperEntry, PaperKind
 from petition.models.partner import Partner, PartnerOrigin, PartnerPetition
 from petition.models.petition import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
 from petition.models.signature import Signature, SignatureStatus
+from petition.models.translation import PetitionTranslation
 
 __all__ = [
     "Base",
@@ -30,6 +31,7 @@ __all__ = [
     "Petition",
     "PetitionRevision",
     "PetitionStatus",
+    "PetitionTranslation",
     "Role",
     "RuleSet",
     "Signature",

@@ -47,6 +47,8 @@ class Petition(Base):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(1000), default="")
     body_markdown: Mapped[str] = mapped_column(Text, default="")
+    # The language of the text above (a petition.i18n locale), so pages in other languages can mark it.
+    locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     status: Mapped[PetitionStatus] = mapped_column(str_enum(PetitionStatus, "petition_status"))
     rules: Mapped[RuleSet] = mapped_column(str_enum(RuleSet, "rule_set"))
     goal_total: Mapped[int | None] = mapped_column(Integer)
@@ -66,6 +68,9 @@ class Petition(Base):
 
     country_targets: Mapped[list[CountryTarget]] = relationship(
         back_populates="petition", cascade="all, delete-orphan", order_by="CountryTarget.country"
+    )
+    translations: Mapped[list[PetitionTranslation]] = relationship(  # noqa: F821 (petition.models.translation)
+        back_populates="petition", cascade="all, delete-orphan", order_by="PetitionTranslation.locale"
     )
 
     def status_at(self, now: datetime) -> PetitionStatus:

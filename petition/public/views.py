@@ -2,26 +2,29 @@
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import get_locale, refresh
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from petition import live
 from petition.extensions import db, limiter
+from petition.formatting import format_day, format_share, plural_forms
+from petition.i18n import current_locale, lang_arg
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
 from petition.public import form_token
 from petition.public.abuse import looks_automated
 from petition.public.forms import SOURCE_CODE, SignForm
 from petition.public.origin import is_same_origin_post
 from petition.public_cache import public_cache
-from petition.rules.countries import country_name
+from petition.rules.countries import country_name, sorted_by_name
 from petition.services import confirming, counting, lifecycle, signature_links, signing
 from petition.services.markdown import render_markdown
 from petition.services.personal import canonical_email
 from petition.services.petitions import allowed_countries, get_by_slug
 from petition.services.signature_links import SignatureLink
+from petition.services.translations import text_for
 from petition.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
@@ -39,6 +42,7 @@ def new_sign_form(petition: Petition, formdata=None) -> SignForm:
     return SignForm(
         formdata=formdata,
         allowed_countries=allowed_countries(petition),
+        locale=current_locale(),
         check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
     )
 
@@ -52,15 +56,35 @@ def petition_context(petition: Petition, form: SignForm) -> dict:
         days_left = max(0, (petition.closes_at - now).days)
     if not form.form_token.data or form.errors:
         form.form_token.data = form_token.issue(petition.id)
+    text = petition_text(petition)
     return {
         "petition": petition,
+        "text": text,
         "status": petition.status_at(now),
-        "body_html": render_markdown(petition.body_markdown),
+        "body_html": render_markdown(text.body_markdown),
         "progress": progress,
-        "country_name": country_name,
+        "country_rows": in_reading_order(progress.countries, current_locale()),
+        "country_name": localised_country_name,
+        "format_day": format_day,
+        "format_share": format_share,
+        "total_forms": plural_forms("%(count)s signature", "%(count)s signatures"),
         "days_left": days_left,
         "form": form,
     }
+
+
+def in_reading_order(countries: list, locale: str) -> list:
+    """Countries in the reader's alphabetical order, so anyone finds their own where they expect it."""
+    rank = {code: i for i, (code, _name) in enumerate(sorted_by_name([c.code for c in countries], locale))}
+    return sorted(countries, key=lambda c: rank[c.code])
+
+
+def petition_text(petition: Petition):
+    return text_for(db.session, petition, current_locale())
+
+
+def localised_country_name(code: str) -> str:
+    return country_name(code, current_locale())
 
 
 @bp.get("/")
@@ -69,7 +93,7 @@ def index():
     petitions = db.session.scalars(
         select(Petition).where(Petition.status == PetitionStatus.OPEN).order_by(Petition.created_at.desc())
     ).all()
-    petitions = [p for p in petitions if p.is_accepting_signatures(now)]
+    petitions = [(p, petition_text(p)) for p in petitions if p.is_accepting_signatures(now)]
     totals = dict(
         db.session.execute(
             select(SignatureCount.petition_id, func.sum(SignatureCount.count)).group_by(SignatureCount.petition_id)
@@ -114,9 +138,13 @@ def sign(slug: str):
     petition = get_public_petition(slug)
     now = utcnow()
     if not lifecycle.accepts_signatures(db.session, petition, now):
-        return render_template("public/not_open.html", petition=petition, status=petition.status_at(now)), 403
+        return render_template(
+            "public/not_open.html", petition=petition, text=petition_text(petition), status=petition.status_at(now)
+        ), 403
     if not is_same_origin_post(request):
-        return render_template("public/form_expired.html", petition=petition, foreign=True), 403
+        return render_template(
+            "public/form_expired.html", petition=petition, text=petition_text(petition), foreign=True
+        ), 403
     form = new_sign_form(petition, request.form)
     token_check = form_token.check(form.form_token.data, petition.id)
     if token_check == form_token.TokenCheck.INVALID:
@@ -133,12 +161,13 @@ def sign(slug: str):
         signer_from_form(form),
         now=now,
         source=f"web/{form.source_code}" if form.source_code else "web",
+        locale=current_locale(),
         ip=request.remote_addr,
         suspicious=looks_automated(form, token_check, petition.id, request.remote_addr),
     )
     slug = petition.slug  # read before the commit expires it: saves a query
     db.session.commit()
-    return redirect(url_for("public.check_email", slug=slug), code=303)
+    return redirect(url_for("public.check_email", slug=slug, lang=lang_arg()), code=303)
 
 
 def signer_from_form(form: SignForm) -> signing.SignerInput:
@@ -156,7 +185,7 @@ def signer_from_form(form: SignForm) -> signing.SignerInput:
 @bp.get("/p/<slug>/check-email")
 def check_email(slug: str):
     petition = get_public_petition(slug)
-    return render_template("public/check_email.html", petition=petition)
+    return render_template("public/check_email.html", petition=petition, text=petition_text(petition))
 
 
 def signature_from_link(link: SignatureLink, token: str) -> Signature:
@@ -167,6 +196,9 @@ def signature_from_link(link: SignatureLink, token: str) -> Signature:
         signature = db.session.get(Signature, signature_id, options=[joinedload(Signature.petition)])
     if signature is None or signature.status == SignatureStatus.FLAGGED:
         abort(400, description=f"{link.purpose}_link")
+    # Without a `?lang=`, the page speaks the language the person signed in, whatever this browser says.
+    g.signer_locale = signature.locale
+    refresh()
     return signature
 
 
@@ -175,7 +207,8 @@ def confirm_page(token: str):
     """Shows a button and changes nothing: mail scanners that follow links must not confirm."""
     signature = signature_from_link(signature_links.CONFIRM, token)
     template = "public/thanks.html" if signature.status == SignatureStatus.CONFIRMED else "public/confirm.html"
-    return render_template(template, petition=signature.petition, token=token)
+    petition = signature.petition
+    return render_template(template, petition=petition, text=petition_text(petition), token=token)
 
 
 @bp.post("/confirm/<token>")
@@ -190,7 +223,7 @@ def confirm(token: str):
     if confirmed is None:
         # Unknown, withdrawn or flagged: the generic bad-link page; otherwise it was confirmed before.
         signature_from_link(signature_links.CONFIRM, token)
-        return redirect(url_for("public.confirm_page", token=token), code=303)
+        return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)
     live.announce(confirmed.petition_id)
     try:
         petition = db.session.get(Petition, confirmed.petition_id, options=[joinedload(Petition.country_targets)])
@@ -200,4 +233,4 @@ def confirm(token: str):
         # or by `recount`, so the signer still gets their thanks page.
         db.session.rollback()
         current_app.logger.warning("milestone check failed after a confirmation", exc_info=True)
-    return redirect(url_for("public.confirm_page", token=token), code=303)
+    return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)

@@ -4,6 +4,8 @@ from functools import cache
 
 from babel import Locale
 
+from petition.rules.collation import collation_language, sort_key
+
 # CLDR territories with two-letter codes that are not ISO 3166-1 countries.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ"}
 _ALIASES = {"EL": "GR", "UK": "GB"}
@@ -27,5 +29,6 @@ def country_name(code: str, locale: str = "en") -> str:
 
 
 def sorted_by_name(codes, locale: str = "en") -> list[tuple[str, str]]:
-    """(code, name) pairs in the reader's alphabetical order."""
-    return sorted(((code, country_name(code, locale)) for code in codes), key=lambda pair: pair[1].casefold())
+    """(code, name) pairs in the reader's alphabetical order (see petition.rules.collation)."""
+    language = collation_language(locale)
+    return sorted(((code, country_name(code, locale)) for code in codes), key=lambda pair: sort_key(pair[1], language))

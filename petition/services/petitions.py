@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from petition.i18n import match_locale
 from petition.models import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
 from petition.rules import eci
 from petition.rules.countries import iso_countries, normalise_country
@@ -139,8 +140,10 @@ def create_petition(
     country_targets: dict[str, int] | None = None,
     retention_months: int | None = None,
     draft: bool = False,
+    locale: str = "en",
 ) -> Petition:
-    """Validate and add a petition to the session (the caller commits). Raises PetitionInvalid."""
+    """Validate and add a petition to the session (the caller commits). Raises PetitionInvalid.
+    `locale` is the language the petition's own text is written in."""
     slug = slug.strip().lower()
     today = now.astimezone(UTC).date()
     fields, targets, errors = check_fields(
@@ -164,6 +167,9 @@ def create_petition(
         } | errors
     elif session.scalar(select(Petition.id).where(Petition.slug == slug)) is not None:
         errors = {"slug": f"A petition with the address '{slug}' already exists."} | errors
+    text_locale = match_locale(locale)
+    if text_locale is None:
+        errors["lang"] = f"'{locale}' is not one of the supported languages."
     if errors:
         raise PetitionInvalid(errors)
 
@@ -173,6 +179,7 @@ def create_petition(
         title=fields.title,
         summary=fields.summary,
         body_markdown=fields.body,
+        locale=text_locale,
         status=PetitionStatus.DRAFT if draft else PetitionStatus.OPEN,
         rules=RuleSet(fields.rules),
         goal_total=fields.goal,

@@ -81,3 +81,25 @@ def browser_context(browser, traffic):
 @pytest.fixture
 def page(browser_context):
     return browser_context.new_page()
+
+
+@pytest.fixture
+def i18n_live_url(live_server) -> str:
+    return live_server.url
+
+
+@pytest.fixture
+def i18n_page(browser):
+    """page(width=..., locale=...) -> a fresh page in its own context (no cookies shared between tests)."""
+    contexts = []
+
+    def make(width: int = 1024, height: int = 900, locale: str = "en-GB"):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

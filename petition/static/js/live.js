@@ -8,10 +8,27 @@
   var eventsUrl = section.getAttribute("data-events-url");
   var etag = null;
   var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  // The sentence around the total follows the reader's plural rules ("1 podpis", "2 podpisy", "5 podpisów"):
+  // the page gives this language's message for each plural category, Intl.PluralRules picks one.
+  var totalLine = section.querySelector("[data-plural]");
+  var plural = totalLine ? JSON.parse(totalLine.getAttribute("data-plural")) : null;
+  var rules = plural && window.Intl && Intl.PluralRules ? new Intl.PluralRules(plural.locale) : null;
+
+  function setTotal(n) {
+    var total = section.querySelector('[data-live="total"]');
+    var text = format.format(n);
+    if (!total || total.textContent === text) return;  // unchanged: nothing for screen readers to announce
+    var form = rules ? plural.forms[rules.select(n)] || plural.forms.other : null;
+    if (!form || form.indexOf("%(count)s") < 0) { total.textContent = text; return; }
+    var parts = form.split("%(count)s");
+    var strong = document.createElement("strong");
+    strong.setAttribute("data-live", "total");
+    strong.textContent = text;
+    totalLine.replaceChildren(document.createTextNode(parts[0]), strong, document.createTextNode(parts.slice(1).join("")));
+  }
 
   function apply(data) {
-    var total = section.querySelector('[data-live="total"]');
-    if (total) total.textContent = format.format(data.total);
+    setTotal(data.total);
     var bar = section.querySelector('[data-live="total-bar"]');
     if (bar) bar.value = data.total;
     data.countries.forEach(function (c) {

@@ -1,0 +1,54 @@
+"""Numbers, dates and links written for the reader's locale (Babel's CLDR data)."""
+
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from flask import request, url_for
+from flask_babel import get_translations
+
+from petition.i18n import PLURAL_RULES_OF, bcp47, current_locale
+
+# A language link on the result of a form post leads to the page the form came from.
+_GET_TWIN = {"public.sign": "public.petition_page", "public.confirm": "public.confirm_page"}
+
+
+def format_count(value: int | None) -> str:
+    """1234567 -> "1,234,567" (en), "1.234.567" (de), "1 234 567" with a no-break space (fr, pl, sv)."""
+    return format_decimal(value or 0, locale=current_locale())
+
+
+def format_share(fraction: float) -> str:
+    return format_percent(fraction, format="#,##0.0%", locale=current_locale())
+
+
+def format_day(moment: datetime) -> str:
+    """The calendar day in UTC, written out: "25 November 2027", "25. studenoga 2027."."""
+    return format_date(moment.date(), format="long", locale=current_locale())
+
+
+def plural_forms(singular: str, plural: str) -> dict:
+    """For a script that updates a count: the reader's language tag for `Intl.PluralRules`, and the
+    message (with `%(count)s` still in it) for each CLDR plural category, from this language's catalogue."""
+    rules_locale = PLURAL_RULES_OF.get(current_locale(), current_locale())
+    rule = Locale.parse(rules_locale).plural_form
+    translations = get_translations()
+    forms: dict[str, str] = {}
+    for n in [*range(200), 1_000_000]:
+        forms.setdefault(rule(n), translations.ungettext(singular, plural, n))
+    return {"locale": bcp47(rules_locale), "forms": forms}
+
+
+def lang_url(locale: str) -> str:
+    """This page in another language: the same address with `lang` set, other query arguments kept."""
+    tag = bcp47(locale)
+    if request.method == "GET":
+        args = request.args.to_dict(flat=False)
+        args["lang"] = [tag]
+        return f"{request.script_root}{quote(request.path)}?{urlencode(args, doseq=True)}"
+    twin = _GET_TWIN.get(request.endpoint or "")
+    if twin is None:
+        return url_for("public.index", lang=tag)
+    return url_for(twin, **(request.view_args or {}), lang=tag)
