@@ -213,3 +213,29 @@ def organiser_may_manage(session: Session, organiser_id: int, partner: Partner) 
         )
     )
     return owned == petition_ids
+
+
+def by_public_ids(session: Session, public_ids: set[str]) -> list[Partner]:
+    if not public_ids:
+        return []
+    return list(session.scalars(select(Partner).where(Partner.public_id.in_(public_ids)).order_by(Partner.name)))
+
+
+def partners_to_add(session: Session, organiser_id: int, petition_id: int) -> list[Partner]:
+    """Active partners an organiser may also let collect for this petition: those they manage (they
+    own every petition the partner collects for) that do not collect for it yet. Someone else's
+    partner is not offered: sharing it would take its management away from its own campaign."""
+    candidates = session.scalars(
+        select(Partner)
+        .join(PartnerPetition, PartnerPetition.partner_id == Partner.id)
+        .join(Membership, Membership.petition_id == PartnerPetition.petition_id)
+        .where(
+            Membership.organiser_id == organiser_id,
+            Membership.role == Role.OWNER,
+            Partner.revoked_at.is_(None),
+            Partner.id.not_in(select(PartnerPetition.partner_id).where(PartnerPetition.petition_id == petition_id)),
+        )
+        .distinct()
+        .order_by(Partner.name)
+    ).all()
+    return [p for p in candidates if organiser_may_manage(session, organiser_id, p)]
