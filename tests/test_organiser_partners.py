@@ -6,6 +6,8 @@ import html as html_lib
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from petition.extensions import db
@@ -246,6 +248,11 @@ def test_removing_a_site_the_partner_does_not_have_changes_nothing(app, people):
     [
         ({"name": "", "origins": "https://media.example"}, "The name must be 1 to 200 characters."),
         ({"name": "x" * 201, "origins": "https://media.example"}, "The name must be 1 to 200 characters."),
+        ({"name": "Media\x00", "origins": "https://media.example"}, "may not contain invisible or control characters"),
+        (
+            {"name": "\u202eaideM", "origins": "https://media.example"},
+            "may not contain invisible or control characters",
+        ),
         ({"name": "Media", "origins": ""}, "Give at least one site address"),
         ({"name": "Media", "origins": "https://media.example\nftp://media.example"}, "'ftp://media.example' is not"),
         ({"name": "Media", "origins": "x" * 6000}, "Field cannot be longer than 5000 characters."),
@@ -355,3 +362,39 @@ def test_a_partner_no_longer_collecting_still_shows_what_it_brought_in(app, peop
     assert row_of(page, ngo) == {"signed": "1", "confirmed": "0", "rate": "0.0%", "status": "no longer collects here"}
     assert f"{PAGE}/{ngo}/revoke" not in page
     assert people["owner"].post(f"{PAGE}/{ngo}/remove", {}).status_code == 404
+
+
+NASTY = [
+    "\x00",
+    "https://\x00.example",
+    "https://exämple.org",
+    "https://xn--.example",
+    "https://[::1]:8443",
+    "https://[zz]",
+    "http://%00.example",
+    "https://a..b",
+    "//ngo.example",
+    "https://ngo.example:0",
+    " HTTPS://NGO.EXAMPLE:443/x?y#z ",
+    "https://" + "a" * 64 + ".example",
+    "https://ngo.example'; frame-ancestors *",
+    "\u202ehttps://ngo.example",
+]
+typed = st.one_of(st.sampled_from(NASTY), st.text(st.characters(exclude_categories=("Cs",)), max_size=40))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=typed, origins=typed, origin=typed)
+def test_whatever_is_typed_the_answer_is_never_a_500_and_a_refusal_changes_nothing(app, people, name, origins, origin):
+    owner, ngo = people["owner"], people["ngo"]
+    before = partner_count(app)
+    created = owner.post(f"{PAGE}/new", {"name": name, "origins": origins})
+    assert created.status_code in (200, 422)
+    assert partner_count(app) == before + (created.status_code == 200)
+
+    before = origins_of(app, ngo)
+    added = owner.post(f"{PAGE}/{ngo}/origins/add", {"origin": origin})
+    assert added.status_code in (303, 422)
+    if added.status_code == 422:
+        assert origins_of(app, ngo) == before
+    assert all(partners.normalise_origin(o) == o for o in origins_of(app, ngo)), "only clean origins are stored"

@@ -6,6 +6,7 @@ the organiser dashboard share one set of rules."""
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -69,14 +70,22 @@ def normalise_origin(url: str) -> str:
     return origin
 
 
+def _is_invisible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return ch == "\ufffd" or category in {"Cc", "Cs", "Co", "Cn"} or (category == "Cf" and ch not in "\u200c\u200d")
+
+
 def create_partner(
     session: Session, *, name: str, origins: list[str], petitions: list[Petition], now: datetime
 ) -> NewKey:
     """Validate and add a partner (the caller commits). Raises PartnerInvalid."""
     errors: dict[str, str] = {}
-    name = " ".join(name.split())
+    name = " ".join(unicodedata.normalize("NFC", name).split())
     if not 1 <= len(name) <= NAME_MAX:
         errors["name"] = f"The name must be 1 to {NAME_MAX} characters."
+    elif any(_is_invisible(ch) for ch in name):
+        # Names end up in pages, the CLI's output and PostgreSQL (which refuses NUL).
+        errors["name"] = "The name may not contain invisible or control characters."
     cleaned: list[str] = []
     for url in origins:
         try:
