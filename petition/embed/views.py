@@ -9,6 +9,7 @@ from flask_babel import force_locale
 
 from petition.api.serialise import petition_detail
 from petition.embed.options import THEMES, WidgetOptions, supported_languages
+from petition.embed.snippet import embed_code
 from petition.extensions import db
 from petition.models import Partner, Petition
 from petition.public import form_token
@@ -172,6 +173,7 @@ def share(slug: str):
         petition=petition,
         partner=partner,
         base_url=base_url,
+        embed_code=embed_code(petition.slug, partner.public_id if partner else None),
         themes=THEMES,
         languages=supported_languages(),
         example_json=_example_detail(petition, counts),

@@ -5,7 +5,14 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from petition.extensions import login_manager
-from petition.organiser import auth_views, dashboard_views, export_views, paper_views, petition_views
+from petition.organiser import (
+    auth_views,
+    dashboard_views,
+    export_views,
+    paper_views,
+    partner_views,
+    petition_views,
+)
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 _OPEN_ENDPOINTS = {"organiser.login", "organiser.accept_invite"}
@@ -26,6 +33,14 @@ rules = [
     ("/p/<slug>/paper", "paper", paper_views.paper_page, ["GET"]),
     ("/p/<slug>/paper/tally", "record_tally", paper_views.record_tally, ["POST"]),
     ("/p/<slug>/paper/upload", "upload_statements", paper_views.upload_statements, ["POST"]),
+    ("/p/<slug>/partners", "partners", partner_views.partners_page, ["GET"]),
+    ("/p/<slug>/partners/new", "create_partner", partner_views.create_partner, ["POST"]),
+    ("/p/<slug>/partners/add", "add_partner", partner_views.add_partner, ["POST"]),
+    ("/p/<slug>/partners/<partner_id>/origins/add", "add_partner_origin", partner_views.add_origin, ["POST"]),
+    ("/p/<slug>/partners/<partner_id>/origins/remove", "remove_partner_origin", partner_views.remove_origin, ["POST"]),
+    ("/p/<slug>/partners/<partner_id>/rotate-key", "rotate_partner_key", partner_views.rotate_key, ["POST"]),
+    ("/p/<slug>/partners/<partner_id>/revoke", "revoke_partner", partner_views.revoke, ["POST"]),
+    ("/p/<slug>/partners/<partner_id>/remove", "remove_partner", partner_views.remove_partner, ["POST"]),
     ("/p/<slug>/exports", "exports", export_views.exports_page, ["GET"]),
     ("/p/<slug>/export.csv", "export_signatures", export_views.export_signatures, ["GET"]),
     ("/p/<slug>/countries.csv", "export_summary", export_views.export_summary, ["GET"]),

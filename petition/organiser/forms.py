@@ -138,3 +138,26 @@ class MemberForm(FlaskForm):
 
 class RemoveMemberForm(FlaskForm):
     organiser_id = HiddenField(filters=[_text])
+
+
+class PartnerForm(FlaskForm):
+    """A new partner; the names and rules of the checks are the partners service's, as for the CLI."""
+
+    name = StringField(_l("Name"), filters=[_text], description=_l("As you and your team will see it."))
+    origins = TextAreaField(
+        _l("Sites that will show the widget"),
+        filters=[_text],
+        validators=[Length(max=5000)],
+        description=_l("One address a line, for example https://ngo.example. Only the site counts: a path is ignored."),
+    )
+
+    def origin_list(self) -> list[str]:
+        return [item for item in re.split(r"[\s,]+", self.origins.data or "") if item]
+
+
+class OriginForm(FlaskForm):
+    origin = StringField(_l("Site address"), filters=[_text], validators=[Length(max=300)])
+
+
+class AddPartnerForm(FlaskForm):
+    partner = SelectField(_l("Partner"), validate_choice=False, filters=[_text])

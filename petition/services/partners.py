@@ -6,6 +6,7 @@ the organiser dashboard share one set of rules."""
 import hashlib
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -69,14 +70,22 @@ def normalise_origin(url: str) -> str:
     return origin
 
 
+def _is_invisible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return ch == "\ufffd" or category in {"Cc", "Cs", "Co", "Cn"} or (category == "Cf" and ch not in "\u200c\u200d")
+
+
 def create_partner(
     session: Session, *, name: str, origins: list[str], petitions: list[Petition], now: datetime
 ) -> NewKey:
     """Validate and add a partner (the caller commits). Raises PartnerInvalid."""
     errors: dict[str, str] = {}
-    name = " ".join(name.split())
+    name = " ".join(unicodedata.normalize("NFC", name).split())
     if not 1 <= len(name) <= NAME_MAX:
         errors["name"] = f"The name must be 1 to {NAME_MAX} characters."
+    elif any(_is_invisible(ch) for ch in name):
+        # Names end up in pages, the CLI's output and PostgreSQL (which refuses NUL).
+        errors["name"] = "The name may not contain invisible or control characters."
     cleaned: list[str] = []
     for url in origins:
         try:
@@ -213,3 +222,29 @@ def organiser_may_manage(session: Session, organiser_id: int, partner: Partner) 
         )
     )
     return owned == petition_ids
+
+
+def by_public_ids(session: Session, public_ids: set[str]) -> list[Partner]:
+    if not public_ids:
+        return []
+    return list(session.scalars(select(Partner).where(Partner.public_id.in_(public_ids)).order_by(Partner.name)))
+
+
+def partners_to_add(session: Session, organiser_id: int, petition_id: int) -> list[Partner]:
+    """Active partners an organiser may also let collect for this petition: those they manage (they
+    own every petition the partner collects for) that do not collect for it yet. Someone else's
+    partner is not offered: sharing it would take its management away from its own campaign."""
+    candidates = session.scalars(
+        select(Partner)
+        .join(PartnerPetition, PartnerPetition.partner_id == Partner.id)
+        .join(Membership, Membership.petition_id == PartnerPetition.petition_id)
+        .where(
+            Membership.organiser_id == organiser_id,
+            Membership.role == Role.OWNER,
+            Partner.revoked_at.is_(None),
+            Partner.id.not_in(select(PartnerPetition.partner_id).where(PartnerPetition.petition_id == petition_id)),
+        )
+        .distinct()
+        .order_by(Partner.name)
+    ).all()
+    return [p for p in candidates if organiser_may_manage(session, organiser_id, p)]

@@ -1,4 +1,4 @@
-"""A suite-wide check that logs never carry personal data, tokens or passwords.
+"""A suite-wide check that logs never carry personal data, tokens, API keys or passwords.
 
 Every log record emitted by the app and the libraries that serve it during the whole run is kept;
 when the run ends, any record that contains a test signer's email or name, a signature link token or
@@ -15,6 +15,7 @@ FORBIDDEN = [
     re.compile(r"Kova[cč]"),  # the test signers' surname
     re.compile(r"eyJzIjo"),  # the start of every signature link token ({"s": ...)
     re.compile(r"correct horse battery staple"),  # the organiser password used in tests
+    re.compile(r"ptk_[A-Za-z0-9_-]{20}"),  # a partner API key (its short hint, ptk_ and 6 characters, may show)
 ]
 
 
