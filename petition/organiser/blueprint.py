@@ -5,7 +5,14 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from petition.extensions import login_manager
-from petition.organiser import auth_views, dashboard_views, export_views, paper_views, petition_views
+from petition.organiser import (
+    auth_views,
+    dashboard_views,
+    export_views,
+    moderation_views,
+    paper_views,
+    petition_views,
+)
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 _OPEN_ENDPOINTS = {"organiser.login", "organiser.accept_invite"}
@@ -29,6 +36,10 @@ rules = [
     ("/p/<slug>/exports", "exports", export_views.exports_page, ["GET"]),
     ("/p/<slug>/export.csv", "export_signatures", export_views.export_signatures, ["GET"]),
     ("/p/<slug>/countries.csv", "export_summary", export_views.export_summary, ["GET"]),
+    ("/p/<slug>/blocked", "blocked", moderation_views.blocked_page, ["GET", "POST"]),
+    ("/p/<slug>/flagged", "flagged", moderation_views.flagged_page, ["GET"]),
+    ("/p/<slug>/flagged/release", "release_flagged", moderation_views.release, ["POST"]),
+    ("/p/<slug>/flagged/invalidate", "invalidate_signatures", moderation_views.invalidate, ["POST"]),
 ]
 for path, endpoint, view, methods in rules:
     bp.add_url_rule(path, endpoint, view, methods=methods)

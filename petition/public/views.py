@@ -105,7 +105,7 @@ def sign(slug: str):
         now=now,
         source=f"web/{form.source_code}" if form.source_code else "web",
         ip=request.remote_addr,
-        suspicious=looks_automated(form, token_check, petition.id, request.remote_addr),
+        flag=looks_automated(form, token_check, petition.id, request.remote_addr),
     )
     db.session.commit()
     return redirect(url_for("public.check_email", slug=petition.slug), code=303)
