@@ -2,6 +2,7 @@
 flagged signatures with release and invalidation, each previewed before it is confirmed (owners)."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -109,8 +110,10 @@ def moderate(slug: str, action: str):
         return _flagged_page(petition, 422, action=action.value, errors=invalid.errors, entered=entered)
     now = utcnow()
     if request.form.get("step") != "confirm":
-        # The preview fixes the window's end: signatures made after it are not part of what was shown.
-        pinned = criteria if criteria.until else replace(criteria, until=now.replace(microsecond=0))
+        # The preview fixes the window's end (to the next whole second, as the form shows seconds):
+        # signatures made after it are not part of what was shown, so they are not acted on.
+        end = (now + timedelta(seconds=1)).replace(microsecond=0)
+        pinned = criteria if criteria.until else replace(criteria, until=end)
         return _show_preview(petition, action, pinned)
     expected = _expected()
     if expected is None:
