@@ -257,6 +257,7 @@ def test_the_flagged_page_groups_without_names_or_addresses(app, petition_id, ow
     page = owner.get("/organiser/p/demo/flagged").get_data(as_text=True)
 
     assert "3 flagged signature(s)" in page
+    assert utcnow().strftime("%Y-%m-%d %H:00 UTC") in page, "grouped by hour, in UTC"
     for shown in ("bots.example", "elsewhere.example", "too_fast", "honeypot", "widget:abc", "DE"):
         assert shown in page, shown
     assert "Zoltan" not in page and "zoltan.private" not in page and "Kovač" not in page

@@ -6,6 +6,7 @@ burst from a school class signing together.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -59,16 +60,23 @@ def _by_domain(session: Session, petition_id: int) -> list[Group]:
             select(Signature.id, Signature.email_sealed).where(Signature.id.in_([r[2] for r in rows]))
         ).all()
     )
-    groups = []
-    for _hash, n, sample_id in rows:
-        email = bytes(sealed.get(sample_id) or b"")
-        groups.append(Group(personal.unseal(email).rpartition("@")[2].lower() if email else "(unknown)", int(n)))
-    return groups
+    return [Group(_domain_in(bytes(sealed.get(sample_id) or b"")), int(n)) for _hash, n, sample_id in rows]
+
+
+def _domain_in(sealed: bytes) -> str:
+    if not sealed:
+        return "(unknown)"  # personal data already purged
+    try:
+        return personal.unseal(sealed).rpartition("@")[2].lower()
+    except (LookupError, InvalidTag):
+        return "(unknown)"  # sealed with a key no longer in DATA_KEYS
 
 
 def _hour_column(session: Session):
     if is_postgresql(session):
-        return func.to_char(func.date_trunc("hour", Signature.created_at), "YYYY-MM-DD HH24:00")
+        # In UTC whatever the server's time zone, like every time organisers see.
+        utc = func.timezone("UTC", Signature.created_at)
+        return func.to_char(func.date_trunc("hour", utc), "YYYY-MM-DD HH24:00")
     return func.strftime("%Y-%m-%d %H:00", Signature.created_at)
 
 
