@@ -147,7 +147,7 @@ def sign(slug: str):
         source=source_for(channel, partner.public_id if partner else None, form.source_code),
         locale=options.lang,
         ip=request.remote_addr,
-        suspicious=looks_automated(form, token_check, petition.id, request.remote_addr),
+        flag=looks_automated(form, token_check, petition.id, request.remote_addr),
     )
     db.session.commit()
     return redirect(url_for("embed.check_email", slug=petition.slug, **options.query()), code=303)

@@ -1,25 +1,30 @@
 """Every model, importable from one place so Alembic and the app see the same metadata."""
 
-from petition.models.audit import ExportRecord
+from petition.models.audit import ExportRecord, ModerationRecord
 from petition.models.base import Base
+from petition.models.blocklist import BlockedSender, BlockKind
 from petition.models.counts import Milestone, SignatureActivity, SignatureCount
 from petition.models.organiser import LoginFailure, Membership, Organiser, OrganiserSession, Role
 from petition.models.outbox import MailKind, MailStatus, OutboxMessage
 from petition.models.paper import PaperEntry, PaperKind
 from petition.models.partner import Partner, PartnerOrigin, PartnerPetition
 from petition.models.petition import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
-from petition.models.signature import Signature, SignatureStatus
+from petition.models.signature import FlagReason, Signature, SignatureStatus
 from petition.models.translation import PetitionTranslation
 
 __all__ = [
     "Base",
+    "BlockKind",
+    "BlockedSender",
     "CountryTarget",
     "ExportRecord",
+    "FlagReason",
     "LoginFailure",
     "MailKind",
     "MailStatus",
     "Membership",
     "Milestone",
+    "ModerationRecord",
     "Organiser",
     "OrganiserSession",
     "OutboxMessage",

@@ -1,4 +1,5 @@
-"""The record of every export of personal data: who took which signatures, when, and how many."""
+"""Audit logs kept for organisers: every export of personal data, and every moderation action (who
+did what to which signatures, when, and to how many)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,25 @@ class ExportRecord(Base):
     rows: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModerationRecord(Base):
+    """One moderation action on a petition: blocking or unblocking a sender, releasing flagged
+    signatures, invalidating signatures. Written in the transaction that acts, so the log and the
+    change stand or fall together."""
+
+    __tablename__ = "moderation_records"
+    __table_args__ = (Index("ix_moderation_records_petition_created", "petition_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organisers.id", ondelete="SET NULL"))
+    # In clear, as for exports: the log says who it was after the account is gone.
+    organiser_email: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))  # block, unblock, release, invalidate
+    # The filter as the organiser gave it (domain, source, window, status); never a blocked address.
+    criteria: Mapped[str] = mapped_column(String(500))
+    rows: Mapped[int] = mapped_column(Integer)
+    # For invalidations: how many counted signatures were taken off the total.
+    uncounted: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

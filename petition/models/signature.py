@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petition.models.base import Base
@@ -19,6 +29,15 @@ class SignatureStatus(StrEnum):
     FLAGGED = "flagged"  # looked automated or abusive: kept for review, never counted, never mailed
 
 
+class FlagReason(StrEnum):
+    """Why a signature was flagged, so organisers can review (and release) one kind at a time."""
+
+    RATE = "rate"  # the client address signed more often than SIGN_RATE_LIMIT allows
+    HONEYPOT = "honeypot"  # the hidden field people never see was filled in
+    TOO_FAST = "too_fast"  # the form came back sooner than MIN_FILL_SECONDS after it was served
+    BLOCKED = "blocked"  # the address or its domain is on the petition's blocklist
+
+
 class Signature(Base):
     __tablename__ = "signatures"
     __table_args__ = (
@@ -28,6 +47,10 @@ class Signature(Base):
         Index("ix_signatures_petition_status_confirmed", "petition_id", "status", "confirmed_at"),
         # Counts per source and per partner (dashboard, partner stats) read this index alone.
         Index("ix_signatures_petition_source_status", "petition_id", "source", "status"),
+        # Moderation finds the signatures of one email domain (release, invalidate, review).
+        Index("ix_signatures_petition_domain", "petition_id", "email_domain_hash"),
+        # A reason belongs to a flagged signature only (flagged rows older than reasons have none).
+        CheckConstraint("flag_reason IS NULL OR status = 'flagged'", name="flag_reason_only_when_flagged"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -35,6 +58,9 @@ class Signature(Base):
     status: Mapped[SignatureStatus] = mapped_column(str_enum(SignatureStatus, "signature_status"))
     # HMAC of the canonical email, keyed per petition: deduplicates without revealing the address.
     email_hash: Mapped[str] = mapped_column(String(64))
+    # Keyed hash of the email's ASCII domain, per petition, so organisers can act on one domain without
+    # the database holding domains in clear (a personal domain names its owner). Empty before 0006.
+    email_domain_hash: Mapped[str | None] = mapped_column(String(32))
     # Sealed personal fields: read and written only through petition.services.personal.
     email_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     first_name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -45,6 +71,7 @@ class Signature(Base):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     ip_hash: Mapped[str | None] = mapped_column(String(32))
     emails_sent: Mapped[int] = mapped_column(Integer, default=0)
+    flag_reason: Mapped[FlagReason | None] = mapped_column(str_enum(FlagReason, "flag_reason"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -9,6 +9,7 @@ from petition.organiser import (
     auth_views,
     dashboard_views,
     export_views,
+    moderation_views,
     paper_views,
     partner_views,
     petition_views,
@@ -44,6 +45,10 @@ rules = [
     ("/p/<slug>/exports", "exports", export_views.exports_page, ["GET"]),
     ("/p/<slug>/export.csv", "export_signatures", export_views.export_signatures, ["GET"]),
     ("/p/<slug>/countries.csv", "export_summary", export_views.export_summary, ["GET"]),
+    ("/p/<slug>/blocked", "blocked", moderation_views.blocked_page, ["GET", "POST"]),
+    ("/p/<slug>/flagged", "flagged", moderation_views.flagged_page, ["GET"]),
+    ("/p/<slug>/flagged/release", "release_flagged", moderation_views.release, ["POST"]),
+    ("/p/<slug>/flagged/invalidate", "invalidate_signatures", moderation_views.invalidate, ["POST"]),
 ]
 for path, endpoint, view, methods in rules:
     bp.add_url_rule(path, endpoint, view, methods=methods)

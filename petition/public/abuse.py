@@ -11,6 +11,7 @@ from flask import current_app
 from limits import parse_many
 
 from petition.extensions import limiter
+from petition.models import FlagReason
 from petition.public import form_token
 from petition.public.forms import SignForm
 
@@ -32,7 +33,12 @@ def over_sign_limit(petition_id: int, ip: str | None) -> bool:
     return over
 
 
-def looks_automated(form: SignForm, token_check: form_token.TokenCheck, petition_id: int, ip: str | None) -> bool:
-    if token_check == form_token.TokenCheck.TOO_FAST or form.website.data:
-        return True
-    return over_sign_limit(petition_id, ip)
+def looks_automated(
+    form: SignForm, token_check: form_token.TokenCheck, petition_id: int, ip: str | None
+) -> FlagReason | None:
+    """Why this attempt looks automated, or None. The reason is only for organisers' review."""
+    if form.website.data:
+        return FlagReason.HONEYPOT
+    if token_check == form_token.TokenCheck.TOO_FAST:
+        return FlagReason.TOO_FAST
+    return FlagReason.RATE if over_sign_limit(petition_id, ip) else None

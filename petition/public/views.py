@@ -163,7 +163,7 @@ def sign(slug: str):
         source=f"web/{form.source_code}" if form.source_code else "web",
         locale=current_locale(),
         ip=request.remote_addr,
-        suspicious=looks_automated(form, token_check, petition.id, request.remote_addr),
+        flag=looks_automated(form, token_check, petition.id, request.remote_addr),
     )
     slug = petition.slug  # read before the commit expires it: saves a query
     db.session.commit()

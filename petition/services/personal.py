@@ -108,6 +108,16 @@ def email_hash(petition_id: int, canonical: str) -> str:
     return _keyed_hash(f"email:{petition_id}", canonical)
 
 
+def domain_hash(petition_id: int, ascii_domain: str) -> str:
+    """The email's domain, keyed per petition like `email_hash`: lets organisers act on one domain
+    while a dump alone does not tell which (possibly personal) domains people signed from."""
+    return _keyed_hash(f"domain:{petition_id}", ascii_domain.strip().lower())[:32]
+
+
+def domain_of(canonical: str) -> str:
+    return canonical.rpartition("@")[2]
+
+
 def ip_hash(ip: str | None) -> str | None:
     """Truncated keyed hash: enough to see many signatures came from one address, not to recover it."""
     if not ip:

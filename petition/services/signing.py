@@ -13,8 +13,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from petition.models import MailKind, OutboxMessage, Petition, Signature, SignatureStatus
-from petition.services import activity, personal
+from petition.models import FlagReason, MailKind, OutboxMessage, Petition, Signature, SignatureStatus
+from petition.services import activity, blocklist, personal
 from petition.services.sql import upsert_insert
 
 
@@ -50,11 +50,19 @@ def sign(
     source: str = "web",
     locale: str = "en",
     ip: str | None = None,
-    suspicious: bool = False,
+    flag: FlagReason | None = None,
 ) -> SignOutcome:
     """Record a signature; the caller commits. Concurrent first signatures with one address are
-    resolved by the unique constraint: exactly one insert wins, the others take the repeat path."""
+    resolved by the unique constraint: exactly one insert wins, the others take the repeat path.
+
+    `flag` is why the caller found the attempt suspicious (rate, honeypot, too fast); a sender on the
+    petition's blocklist is flagged here, so every way of signing (form, widget, partner API) refuses
+    blocked senders alike. A flagged attempt goes down exactly the same code path whatever its
+    reason, so nothing about the answer differs."""
     digest = personal.email_hash(petition.id, signer.email_canonical)
+    if flag is None and blocklist.is_blocked(session, petition.id, signer.email_canonical, digest):
+        flag = FlagReason.BLOCKED
+    suspicious = flag is not None
     status = SignatureStatus.FLAGGED if suspicious else SignatureStatus.PENDING
     inserted_id = session.execute(
         upsert_insert(session, Signature)
@@ -62,6 +70,8 @@ def sign(
             petition_id=petition.id,
             status=status,
             email_hash=digest,
+            email_domain_hash=personal.domain_hash(petition.id, personal.domain_of(signer.email_canonical)),
+            flag_reason=flag,
             **_sealed_fields(signer),
             country=signer.country,
             keep_informed=signer.keep_informed,
@@ -100,6 +110,7 @@ def sign(
     if existing.status == SignatureStatus.FLAGGED:
         activity.record(session, petition.id, existing.source, now, signed=1)
     existing.status = SignatureStatus.PENDING
+    existing.flag_reason = None
     return SignOutcome.RESENT if mail_if_allowed(session, existing, MailKind.CONFIRM, now) else SignOutcome.MAIL_LIMIT
 
 
@@ -109,6 +120,27 @@ def _sealed_fields(signer: SignerInput) -> dict[str, bytes]:
         "first_name_sealed": personal.seal(signer.first_name),
         "last_name_sealed": personal.seal(signer.last_name),
     }
+
+
+def mail_many_if_allowed(
+    session: Session, signature_ids: list[int], petition_id: int, kind: MailKind, now: datetime
+) -> int:
+    """`mail_if_allowed` for many signatures of one petition at once (releasing flagged ones): the same
+    limit, taken by the same conditional UPDATE, a few hundred rows per statement."""
+    limit = current_app.config["MAX_EMAILS_PER_SIGNATURE"]
+    queued = 0
+    for start in range(0, len(signature_ids), 500):
+        taken = session.scalars(
+            update(Signature)
+            .where(Signature.id.in_(signature_ids[start : start + 500]), Signature.emails_sent < limit)
+            .values(emails_sent=Signature.emails_sent + 1)
+            .returning(Signature.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        for signature_id in taken:
+            enqueue_mail(session, kind, signature_id, petition_id, now)
+        queued += len(taken)
+    return queued
 
 
 def mail_if_allowed(session: Session, signature: Signature, kind: MailKind, now: datetime) -> bool:
