@@ -156,6 +156,18 @@ def test_the_widget_speaks_the_partners_data_lang_else_the_readers_browser(clien
     assert "Podpisz" in polish.get_data(as_text=True)
 
 
+def test_the_widget_shows_the_petitions_own_translation_in_its_language(runner, client, petition_id, make_partner):
+    partner_id, _ = make_partner()
+    args = ["petition", "translate", "--slug", "demo", "--lang", "de", "--title", "Biometrische Überwachung verbieten"]
+    assert runner.invoke(args=args).exit_code == 0
+
+    german = client.get(f"/embed/demo?partner={partner_id}&lang=de").get_data(as_text=True)
+    english = client.get(f"/embed/demo?partner={partner_id}&lang=en").get_data(as_text=True)
+
+    assert "<h1>Biometrische Überwachung verbieten</h1>" in german
+    assert "<h1>Ban biometric mass surveillance</h1>" in english
+
+
 def test_a_signer_in_a_german_widget_gets_the_email_in_german(app, client, petition_id, make_partner, outbox):
     partner_id, _ = make_partner()
     sign_in_widget(client, partner_id, "&lang=de", email="ana@example.org")

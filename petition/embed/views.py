@@ -16,7 +16,7 @@ from petition.public import form_token
 from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
-from petition.public.views import get_public_petition, signer_from_form
+from petition.public.views import get_public_petition, petition_context, signer_from_form
 from petition.services import counting, lifecycle, partners, signing
 from petition.services.attribution import Channel, source_for
 from petition.services.partners import normalise_origin
@@ -91,19 +91,19 @@ def _render(template: str, petition: Petition, options: WidgetOptions, partner: 
 def _render_widget(
     petition: Petition, options: WidgetOptions, partner: Partner | None, form: SignForm, status=200, **extra
 ):
-    if not form.form_token.data or form.errors:
-        form.form_token.data = form_token.issue(petition.id)
-    progress = counting.progress_of(petition, counting.read_counts(db.session, petition.id))
-    now = utcnow()
+    # The public page's figures and text, in the widget's language.
+    with force_locale(options.lang):
+        context = petition_context(petition, form)
+    del context["petition"], context["status"]
     return _render(
         "embed/widget.html",
         petition,
         options,
         partner,
         status,
-        form=form,
-        progress=progress,
-        accepting=petition.is_accepting_signatures(now),
+        accepting=petition.is_accepting_signatures(utcnow()),
+        compact=True,
+        **context,
         **extra,
     )
 
