@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.helpers.servers",
     "tests.helpers.partners",
     "tests.helpers.organisers",
+    "tests.helpers.routes",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_TEST_SERVICES") == "1"

@@ -2,17 +2,12 @@
 route added later cannot escape), by a visitor and by a logged-in organiser, over HTTP and HTTPS, and
 so are the error pages (404, 405, 400) that come before or instead of a view."""
 
-import re
-
 import pytest
 
 from petition import create_app
 from petition.embed.views import WIDGET_ENDPOINTS
 from petition.extensions import db
-from petition.models import Petition, Role
-from petition.services import signature_links, team
-from petition.timeutil import utcnow
-from tests.conftest import TEST_KEYS
+from tests.helpers.routes import all_rules, url_for_rule
 
 TOKEN_ENDPOINTS = {
     "public.confirm_page",
@@ -25,19 +20,7 @@ TOKEN_ENDPOINTS = {
 NO_STORE_ENDPOINTS = TOKEN_ENDPOINTS | {"embed.widget", "embed.sign", "embed.check_email"}
 
 
-def _rules() -> list[tuple[str, str, str]]:
-    """(method, rule, endpoint) for every route, read from the app itself at collection time."""
-    app = create_app({**TEST_KEYS, "DATABASE_URL": "sqlite://", "TESTING": True})
-    found = []
-    for rule in app.url_map.iter_rules():
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append((method, rule.rule, rule.endpoint))
-    with app.app_context():
-        db.engine.dispose()
-    return sorted(found, key=lambda r: (r[1], r[0]))
-
-
-RULES = _rules()
+RULES = all_rules()
 
 
 def csp_directives(response) -> dict[str, list[str]]:
@@ -87,43 +70,9 @@ def assert_class_headers(response, endpoint: str | None, https: bool) -> None:
         assert hsts is None, f"{where}: HSTS over plain HTTP"
 
 
-@pytest.fixture
-def args(app, petition_id, pending_signature, make_organiser):
-    """A valid-looking value for every URL argument any route has: a new argument name fails the
-    matrix until it is given one here."""
-    signature_id = pending_signature(petition_id)
-    with app.app_context():
-        invited = team.add_member(
-            db.session, db.session.get(Petition, petition_id), "newcomer@example.org", Role.VIEWER, utcnow()
-        )
-        db.session.commit()
-        invite = team.make_invite_token(invited)
-        confirm = signature_links.CONFIRM.make(signature_id)
-        withdraw = signature_links.WITHDRAW.make(signature_id)
-    return {
-        "slug": "demo",
-        "filename": "css/site.css",
-        ("public.confirm_page", "token"): confirm,
-        ("public.confirm", "token"): confirm,
-        ("privacy.withdraw_page", "token"): withdraw,
-        ("privacy.withdraw", "token"): withdraw,
-        ("organiser.accept_invite", "token"): invite,
-    }
-
-
-def url_for_rule(rule: str, endpoint: str, args: dict) -> str:
-    def value(match) -> str:
-        name = match.group(1).split(":")[-1]
-        key = (endpoint, name) if (endpoint, name) in args else name
-        assert key in args, f"give the URL argument <{name}> of {endpoint} a value in the `args` fixture"
-        return args[key]
-
-    return re.sub(r"<([^>]+)>", value, rule)
-
-
 @pytest.mark.parametrize(("method", "rule", "endpoint"), RULES, ids=[f"{m} {r}" for m, r, _ in RULES])
-def test_every_route_sends_the_headers_of_its_class(app, args, owner, method, rule, endpoint):
-    url = url_for_rule(rule, endpoint, args)
+def test_every_route_sends_the_headers_of_its_class(app, route_args, owner, method, rule, endpoint):
+    url = url_for_rule(rule, endpoint, route_args)
     for https in (False, True):
         for client in (app.test_client(), owner.client):
             response = client.open(url, method=method, base_url="https://localhost" if https else "http://localhost")
