@@ -1,6 +1,7 @@
 """Numbers, dates and links written for the reader's locale (Babel's CLDR data)."""
 
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from babel import Locale
@@ -32,9 +33,13 @@ def format_day(moment: datetime) -> str:
 def plural_forms(singular: str, plural: str) -> dict:
     """For a script that updates a count: the reader's language tag for `Intl.PluralRules`, and the
     message (with `%(count)s` still in it) for each CLDR plural category, from this language's catalogue."""
-    rules_locale = PLURAL_RULES_OF.get(current_locale(), current_locale())
+    return _plural_forms(singular, plural, current_locale(), get_translations())
+
+
+@lru_cache(maxsize=256)  # fixed per language and message for the life of the process; asked on every page
+def _plural_forms(singular: str, plural: str, locale: str, translations) -> dict:
+    rules_locale = PLURAL_RULES_OF.get(locale, locale)
     rule = Locale.parse(rules_locale).plural_form
-    translations = get_translations()
     forms: dict[str, str] = {}
     for n in [*range(200), 1_000_000]:
         forms.setdefault(rule(n), translations.ungettext(singular, plural, n))

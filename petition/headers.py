@@ -24,6 +24,19 @@ _TOKEN_ENDPOINTS = {
     "privacy.withdraw",
     "organiser.accept_invite",
 }
+# When routing itself fails (405), no endpoint is known: the URL alone tells a token page.
+_TOKEN_PATHS = ("/confirm/", "/withdraw/", "/organiser/invite/")
+
+
+def _is_token_page() -> bool:
+    return request.endpoint in _TOKEN_ENDPOINTS or request.path.startswith(_TOKEN_PATHS)
+
+
+def _is_private_page() -> bool:
+    """Organisers' pages and exports hold personal data; the widget's pages carry a fresh form token
+    and a framing policy read from the database: none of them may be kept by a browser or proxy cache."""
+    endpoint = request.endpoint or ""
+    return endpoint.startswith("organiser.") or request.path.startswith("/organiser/") or endpoint in WIDGET_ENDPOINTS
 
 
 def _widget_frame_ancestors() -> str:
@@ -52,13 +65,11 @@ def register(app: Flask) -> None:
             headers.setdefault("Content-Security-Policy", _CSP)
             headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        if request.endpoint in _TOKEN_ENDPOINTS:
+        if _is_token_page():
             headers["Referrer-Policy"] = "no-referrer"
-            headers["Cache-Control"] = "no-store"
         else:
             headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if (request.endpoint or "").startswith("organiser."):
-            # Organisers' pages and exports hold personal data: never kept by a browser or proxy cache.
+        if _is_token_page() or _is_private_page():
             headers["Cache-Control"] = "no-store"
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")

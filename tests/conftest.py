@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.helpers.partners",
     "tests.helpers.organisers",
     "tests.helpers.catalogues",
+    "tests.helpers.routes",
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_TEST_SERVICES") == "1"

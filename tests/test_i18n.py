@@ -1,6 +1,7 @@
 """Each signer's language: how it is chosen, what is written in it, and the petition's own text in it."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, update
@@ -94,7 +95,10 @@ def test_every_public_page_states_its_language_and_offers_the_others(app, client
     assert 'href="/p/demo?lang=fi&amp;source=newsletter"' in html
 
 
-def test_numbers_dates_and_counts_are_written_the_readers_way(client, petition_id):
+def test_numbers_dates_and_counts_are_written_the_readers_way(app, client, petition_id):
+    with app.app_context():  # a fixed closing day, whatever day the suite runs
+        db.session.get(Petition, petition_id).closes_at = datetime(2027, 11, 25, 23, 59, 59, tzinfo=UTC)
+        db.session.commit()
     de = client.get("/p/demo?lang=de").get_data(as_text=True)
     assert "Ziel: 1.000.000 Unterschriften" in de
     assert "25. November 2027" in de
@@ -259,3 +263,15 @@ def test_organiser_and_partner_pages_stay_in_english_and_say_so(client, petition
     assert 'id="languages"' not in response.get_data(as_text=True)
     # and the reader's choice for the public pages is left alone
     assert not any(c.startswith("lang=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_written_out_language_names_are_babels_own():
+    from babel import Locale
+
+    from petition.i18n import AUTONYMS, SUPPORTED_LOCALES
+
+    assert set(AUTONYMS) == set(SUPPORTED_LOCALES)
+    for code, name in AUTONYMS.items():
+        parsed = Locale.parse(code)
+        own = parsed.get_display_name(parsed)
+        assert name == own[:1].upper() + own[1:], code

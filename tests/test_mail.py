@@ -13,11 +13,11 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.smtp import SMTP
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from petition.extensions import db
 from petition.mail.worker import deliver_due
-from petition.models import MailStatus, OutboxMessage, Petition
+from petition.models import MailStatus, OutboxMessage, Petition, Signature
 from petition.services import signing
 from petition.timeutil import utcnow
 from tests.helpers.fixtures import signer
@@ -68,6 +68,7 @@ class SmtpSink:
         self.rcpt_attempts: list[str] = []
         self.refuse_rcpt: set[str] = set()
         self.refuse_data: set[str] = set()
+        self.down = False  # while set, every connection is dropped at once, as by a server going away
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server = None
@@ -94,6 +95,9 @@ class SmtpSink:
 
         class CountingSMTP(SMTP):
             def connection_made(self, transport):
+                if sink.down:
+                    transport.abort()
+                    return
                 with sink._lock:
                     sink.connections += 1
                 super().connection_made(transport)
@@ -215,6 +219,27 @@ def test_messages_wait_while_the_server_is_down_and_each_goes_out_once_it_is_bac
 
     assert sorted(r.rcpt_tos[0] for r in sink.received) == sorted(addresses(4)), "each message exactly once"
     assert [(row.status, row.attempts) for row in outbox_rows(app)] == [(MailStatus.SENT, 1)] * 4
+
+
+def test_the_mail_server_stopping_during_100_signings_loses_nothing_and_sends_each_once(
+    app, petition_id, smtp, sign_form
+):
+    """Issue 6, fault (a): the worker keeps running while the server goes away for a third of the burst."""
+    now = utcnow()
+    for i, address in enumerate(addresses(100)):
+        smtp.down = 30 <= i < 70
+        assert sign_form(email=address).status_code == 303, "signing never waits for the mail server"
+        if i % 10 == 9:
+            now += timedelta(minutes=10)  # the worker's clock: each backoff has run out by its next pass
+            deliver(app, now)
+    deliver(app, now + timedelta(hours=2))
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Signature)) == 100, "every signature kept"
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(addresses(100)), "every mail, exactly once"
+    rows = outbox_rows(app)
+    assert {row.status for row in rows} == {MailStatus.SENT} and len(rows) == 100
+    assert any(row.attempts >= 1 for row in rows), "some messages really met the stopped server"
 
 
 @pytest.mark.parametrize("stage", ["RCPT", "DATA"])

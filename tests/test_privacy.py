@@ -165,3 +165,14 @@ def test_request_logs_never_show_link_tokens(app, caplog):
         logging.getLogger("gunicorn.access").info("%(r)s", {"r": "GET /withdraw/eyJzIjoxfQ.aw.sig?x=1 HTTP/1.1"})
     messages = [record.getMessage() for record in caplog.records]
     assert messages == ['"POST /confirm/[token] HTTP/1.1" 303', "GET /withdraw/[token]?x=1 HTTP/1.1"]
+
+
+def test_the_widget_links_to_the_privacy_notice_in_a_new_tab(client, petition_id, make_partner):
+    """Inside a partner's iframe the notice (which refuses framing) opens in its own tab."""
+    partner_id, _ = make_partner()
+    widget = client.get(f"/embed/demo?partner={partner_id}").get_data(as_text=True)
+    assert re.search(r'<a href="/privacy\?lang=en" target="_blank" rel="noopener">How we handle your data</a>', widget)
+    assert client.get("/privacy?lang=en").status_code == 200
+    # in the widget's language
+    polish = client.get(f"/embed/demo?partner={partner_id}&lang=pl").get_data(as_text=True)
+    assert re.search(r'<a href="/privacy\?lang=pl" target="_blank" rel="noopener">', polish)

@@ -22,6 +22,18 @@ def test_a_cached_page_still_gives_each_visitor_a_form_that_signs(app, client, p
         assert client.post("/p/demo/sign", data=fields).status_code == 303
 
 
+def test_a_cached_widget_gives_each_reader_its_own_form_in_its_own_language(client, petition_id, make_partner):
+    partner_id, _ = make_partner()
+    widgets = [client.get(f"/embed/demo?partner={partner_id}").get_data(as_text=True) for _ in range(2)]
+    german = client.get(f"/embed/demo?partner={partner_id}&lang=de").get_data(as_text=True)
+    assert 'lang="de"' in german and 'lang="de"' not in widgets[0], "each language is its own entry"
+    assert not any("form-token-slot" in html for html in [*widgets, german])
+    for n, html in enumerate([*widgets, german]):
+        fields = form_fields(email=f"reader{n}@example.org", form_token=form_token_of(html))
+        action = f"/embed/demo/sign?partner={partner_id}"
+        assert client.post(action, data=fields, headers={"Origin": "http://localhost"}).status_code == 303
+
+
 def test_with_caching_a_confirmation_shows_in_the_json_within_two_seconds(client, petition_id, confirmed_signature):
     assert client.get("/api/v1/petitions/demo").json["total"] == 0
     confirmed_signature(petition_id, "ana@example.org")

@@ -3,6 +3,7 @@ partner's page. Nothing here relies on cookies (browsers drop them in third-part
 carries its own signed token, and posts are checked for our own origin (the iframe's, not the partner's)."""
 
 import json
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import force_locale
@@ -17,6 +18,7 @@ from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
 from petition.public.views import get_public_petition, petition_context, signer_from_form
+from petition.public_cache import public_cache
 from petition.services import counting, lifecycle, partners, signing
 from petition.services.attribution import Channel, source_for
 from petition.services.partners import normalise_origin
@@ -71,9 +73,9 @@ def _new_form(petition: Petition, options: WidgetOptions, formdata=None) -> Sign
     )
 
 
-def _render(template: str, petition: Petition, options: WidgetOptions, partner: Partner | None, status=200, **extra):
+def _html(template: str, petition: Petition, options: WidgetOptions, partner: Partner | None, **extra) -> str:
     with force_locale(options.lang):
-        html = render_template(
+        return render_template(
             template,
             petition=petition,
             options=options,
@@ -82,25 +84,29 @@ def _render(template: str, petition: Petition, options: WidgetOptions, partner: 
             petition_url=f"{current_app.config['BASE_URL']}/p/{petition.slug}",
             **extra,
         )
+
+
+def _uncached(html: str, status: int = 200):
     response = current_app.make_response((html, status))
-    # Each page carries a fresh form token and depends on who may frame it: never from a cache.
+    # Each page carries a fresh form token and depends on who may frame it: never from a shared cache.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _render_widget(
-    petition: Petition, options: WidgetOptions, partner: Partner | None, form: SignForm, status=200, **extra
-):
+def _render(template: str, petition: Petition, options: WidgetOptions, partner: Partner | None, status=200, **extra):
+    return _uncached(_html(template, petition, options, partner, **extra), status)
+
+
+def _widget_html(petition: Petition, options: WidgetOptions, partner: Partner | None, form: SignForm, **extra) -> str:
     # The public page's figures and text, in the widget's language.
     with force_locale(options.lang):
         context = petition_context(petition, form)
     del context["petition"], context["status"]
-    return _render(
+    return _html(
         "embed/widget.html",
         petition,
         options,
         partner,
-        status,
         accepting=petition.is_accepting_signatures(utcnow()),
         compact=True,
         **context,
@@ -108,14 +114,34 @@ def _render_widget(
     )
 
 
-@bp.get("/embed/<slug>")
-def widget(slug: str):
+def _render_widget(
+    petition: Petition, options: WidgetOptions, partner: Partner | None, form: SignForm, status=200, **extra
+):
+    return _uncached(_widget_html(petition, options, partner, form, **extra), status)
+
+
+@dataclass(frozen=True)
+class CachedWidget:
+    petition_id: int
+    html: str
+
+
+def _fresh_widget(slug: str, options: WidgetOptions) -> CachedWidget:
     petition = get_public_petition(slug)
-    options = WidgetOptions.from_args(request.args)
-    partner = _widget_partner(petition, options)
     form = _new_form(petition, options)
     form.source.data = options.source or ""
-    return _render_widget(petition, options, partner, form)
+    form.form_token.data = form_token.SLOT
+    return CachedWidget(petition.id, _widget_html(petition, options, _widget_partner(petition, options), form))
+
+
+@bp.get("/embed/<slug>")
+def widget(slug: str):
+    """Like our own page, the widget is rendered at most once a second per process for each set of
+    options (a widget on a busy news site is the same page for everyone), with each reader's token
+    put in on the way out. Framing is decided per request, in petition.headers."""
+    options = WidgetOptions.from_args(request.args)
+    page = public_cache().get_or_make(("widget", slug, options), lambda: _fresh_widget(slug, options))
+    return _uncached(form_token.fill_slot(page.html, page.petition_id))
 
 
 @bp.post("/embed/<slug>/sign")

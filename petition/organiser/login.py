@@ -67,8 +67,13 @@ def _touch(token_hash: str) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site; never another host, a scheme, or `//host`."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site; never another host, a scheme, or `//host`. Browsers drop tabs and
+    newlines inside a URL and read a backslash as a slash, so `/<tab>/host` and `/<backslash>host` are
+    other hosts to them: any control character, space or backslash refuses the address (a newline
+    would also break the Location header)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch == "\\" or ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None

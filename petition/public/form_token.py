@@ -27,6 +27,15 @@ def issue(petition_id: int) -> str:
     return _serializer().dumps({"p": petition_id})
 
 
+# Stands for the token in a page rendered once for many visitors (see petition.public_cache); each
+# visitor's own token is put in on the way out.
+SLOT = "form-token-slot-0c4f1e"
+
+
+def fill_slot(html: str, petition_id: int) -> str:
+    return html.replace(SLOT, issue(petition_id))
+
+
 def check(token: str | None, petition_id: int) -> TokenCheck:
     if not token:
         return TokenCheck.INVALID

@@ -30,5 +30,12 @@ def country_name(code: str, locale: str = "en") -> str:
 
 def sorted_by_name(codes, locale: str = "en") -> list[tuple[str, str]]:
     """(code, name) pairs in the reader's alphabetical order (see petition.rules.collation)."""
+    return list(_sorted_by_name(tuple(sorted(codes)), locale))
+
+
+@cache  # a handful of country lists times 26 languages; sorting with collation keys on every page was costly
+def _sorted_by_name(codes: tuple[str, ...], locale: str) -> tuple[tuple[str, str], ...]:
     language = collation_language(locale)
-    return sorted(((code, country_name(code, locale)) for code in codes), key=lambda pair: sort_key(pair[1], language))
+    return tuple(
+        sorted(((code, country_name(code, locale)) for code in codes), key=lambda pair: sort_key(pair[1], language))
+    )

@@ -53,6 +53,9 @@ def check_password_rules(password: str) -> None:
 
 
 def find_organiser(session: Session, email: str) -> Organiser | None:
+    # No stored address has control characters; PostgreSQL would refuse a NUL even in a query.
+    if any(ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in email):
+        return None
     return session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
 
 

@@ -1,6 +1,7 @@
 """Creating and changing petitions with the rules they follow; one set of checks for the CLI and the browser."""
 
 import re
+import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -64,18 +65,33 @@ class PetitionFields:
     submitted_on: date | None = None
 
 
+def _line_ends(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # browsers send text areas with CRLF line ends
+
+
+def _unshowable(text: str) -> bool:
+    """Control characters other than line breaks and tabs (NUL among them: PostgreSQL refuses it in
+    text while SQLite keeps it) and lone surrogates: nothing a person meant to write."""
+    return any(
+        unicodedata.category(ch) == "Cs" or (unicodedata.category(ch) == "Cc" and ch not in "\n\t") for ch in text
+    )
+
+
 def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[PetitionFields, dict[str, int], dict]:
     """Returns the cleaned fields, the per-country thresholds they imply, and the errors found."""
     errors: dict[str, str] = {}
-    title = " ".join(fields.title.split())
-    summary = fields.summary.strip()
+    title = unicodedata.normalize("NFC", " ".join(fields.title.split()))
+    summary = unicodedata.normalize("NFC", _line_ends(fields.summary).strip())
+    body = unicodedata.normalize("NFC", _line_ends(fields.body))
     if not 1 <= len(title) <= 200:
         errors["title"] = "The title must be 1 to 200 characters."
     if len(summary) > 1000:
         errors["summary"] = "The summary must be at most 1,000 characters."
-    body = fields.body.replace("\r\n", "\n")  # browsers send text areas with CRLF line ends
     if len(body) > 100_000:
         errors["body"] = "The text must be at most 100,000 characters."
+    for name, text in (("title", title), ("summary", summary), ("body", body)):
+        if _unshowable(text):
+            errors[name] = "This text contains control characters; please remove them."
     rules = fields.rules
     if rules not in {r.value for r in RuleSet}:
         errors["rules"] = "Rules are either 'eci' or 'simple'."

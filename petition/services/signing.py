@@ -96,7 +96,11 @@ def sign(
 
     existing = session.scalars(
         select(Signature).where(Signature.petition_id == petition.id, Signature.email_hash == digest).with_for_update()
-    ).one()
+    ).one_or_none()
+    if existing is None:
+        # Deleted (withdrawn, invalidated, purged) between the insert that found it and this read:
+        # the address is free again, so this is a first signature after all.
+        return sign(session, petition, signer, now=now, source=source, locale=locale, ip=ip, flag=flag)
     if existing.status == SignatureStatus.CONFIRMED:
         sent = mail_if_allowed(session, existing, MailKind.ALREADY_SIGNED, now)
         return SignOutcome.ALREADY_SIGNED if sent else SignOutcome.MAIL_LIMIT
