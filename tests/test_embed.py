@@ -264,6 +264,8 @@ def test_the_share_page_gives_a_partner_its_embed_code_preview_and_api_examples(
     assert "http://petitions.test/api/v1/partner/stats" in html
     assert '"slug": "demo"' in html, "the petition's real JSON as an example"
     assert 'href="/api/v1/openapi.json"' in html
+    # every data-lang a partner may write, as the widget reads it
+    assert "<code>data-lang</code>: en, bg, cs," in html and "sr-Cyrl, sr-Latn, sv" in html
 
 
 def test_the_share_page_without_a_partner_id_explains_how_to_get_one(client, petition_id, make_petition):

@@ -3,19 +3,15 @@ read from the widget URL and carried through every page of the widget. Never the
 
 from dataclasses import dataclass
 
-from flask import current_app
-
-from petition.extensions import babel
-from petition.i18n import DEFAULT_LOCALE, from_accept_language, match_locale
+from petition.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, bcp47, from_accept_language, match_locale
 from petition.public.forms import SOURCE_CODE
 
 THEMES = ("light", "dark", "auto")
 
 
 def supported_languages() -> list[str]:
-    languages = [str(locale) for locale in babel.list_translations()]
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    return [default, *sorted(set(languages) - {default})]
+    """What a partner may write in `data-lang` (BCP 47 tags, as "sr-Latn"), English first."""
+    return [bcp47(DEFAULT_LOCALE), *sorted(bcp47(code) for code in SUPPORTED_LOCALES if code != DEFAULT_LOCALE)]
 
 
 @dataclass(frozen=True)

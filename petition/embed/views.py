@@ -3,7 +3,6 @@ partner's page. Nothing here relies on cookies (browsers drop them in third-part
 carries its own signed token, and posts are checked for our own origin (the iframe's, not the partner's)."""
 
 import json
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import force_locale
@@ -17,7 +16,7 @@ from petition.public import form_token
 from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
-from petition.public.views import get_public_petition, petition_context, signer_from_form
+from petition.public.views import CachedPage, get_public_petition, petition_context, signer_from_form
 from petition.public_cache import public_cache
 from petition.services import counting, lifecycle, partners, signing
 from petition.services.attribution import Channel, source_for
@@ -120,18 +119,12 @@ def _render_widget(
     return _uncached(_widget_html(petition, options, partner, form, **extra), status)
 
 
-@dataclass(frozen=True)
-class CachedWidget:
-    petition_id: int
-    html: str
-
-
-def _fresh_widget(slug: str, options: WidgetOptions) -> CachedWidget:
+def _fresh_widget(slug: str, options: WidgetOptions) -> CachedPage:
     petition = get_public_petition(slug)
     form = _new_form(petition, options)
     form.source.data = options.source or ""
     form.form_token.data = form_token.SLOT
-    return CachedWidget(petition.id, _widget_html(petition, options, _widget_partner(petition, options), form))
+    return CachedPage(petition.id, _widget_html(petition, options, _widget_partner(petition, options), form))
 
 
 @bp.get("/embed/<slug>")

@@ -104,6 +104,8 @@ def index():
 
 @dataclass(frozen=True)
 class CachedPage:
+    """A page rendered once for many visitors, with `form_token.SLOT` where each one's token goes."""
+
     petition_id: int
     html: str
 
