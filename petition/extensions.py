@@ -31,3 +31,15 @@ limiter = Limiter(
     strategy="fixed-window",
 )
 login_manager = LoginManager()
+
+# The public reads a burst hammers carry no limit; sparing them the limiter's per-request bookkeeping
+# (it sorts out limits even for routes that have none) saves about a quarter of a cached read's time.
+# An allow-list, so that a route added later is checked unless someone decides otherwise.
+_UNLIMITED_READS = frozenset(
+    {"api.get_petition", "api.list_petitions", "api.openapi_document", "health.healthz", "public.petition_page"}
+)
+
+
+@limiter.request_filter
+def _unlimited_read() -> bool:
+    return request.method == "GET" and request.endpoint in _UNLIMITED_READS
