@@ -1,0 +1,243 @@
+"""CPU per request type, in one process: the signing flow through Flask's test client, on the CPU clock.
+
+    .venv/bin/python bench/inprocess.py                      # PostgreSQL (BENCH_DATABASE_URL) and SQLite
+    .venv/bin/python bench/inprocess.py --databases sqlite --signatures 500
+
+Run with the app's own interpreter (it imports the app). For each database it creates a fresh one,
+migrates it and opens an ECI petition; then, signature by signature, it takes the petition page (a
+cache hit after the first), posts the form, lets the mail worker send the confirmation (to a folder
+in /dev/shm, so that disk waits stay out of it), opens the link and presses the button. Each kind of
+work is timed with `time.process_time()` around that work only, after a warm-up, and printed as the
+median of `--runs` runs, beside a bare Flask endpoint measured in the same process and run. Database
+servers' own CPU is not in these figures (see `make bench` for the whole machine).
+"""
+
+import argparse
+import email
+import email.policy
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+
+KEYS = {
+    "SECRET_KEY": "bench-secret-key",
+    "DATA_KEYS": "q0Tz0bRrp2m5gdGyvCZ_4f0C0hO0b4cCLNAsZ4h7T8c=",
+    "HASH_KEY": "bench-hash-key",
+}
+CONFIRM_PATH = re.compile(r"https?://[^/\s]+(/confirm/[A-Za-z0-9._-]+)")
+TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
+STEPS = ("page", "sign", "mail", "confirm_page", "confirm")
+BUDGET_MS = {"page": 0.5, "sign": 1.5, "mail": 1.5, "confirm_page": 1.0, "confirm": 1.5}
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    parser.add_argument("--signatures", type=int, default=400, help="signatures measured per run")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=100, help="messages the mail worker sends per batch")
+    parser.add_argument("--profile", metavar="STEP", help="print a cProfile of one step (e.g. sign)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    )
+    return parser.parse_args()
+
+
+class Clock:
+    """Accumulates CPU seconds per step."""
+
+    def __init__(self):
+        self.spent = dict.fromkeys(STEPS, 0.0)
+        self.profiler = None
+        self.profiled = None
+
+    def time(self, step: str, work):
+        profile = self.profiler is not None and step == self.profiled
+        if profile:
+            self.profiler.enable()
+        started = time.process_time()
+        result = work()
+        self.spent[step] += time.process_time() - started
+        if profile:
+            self.profiler.disable()
+        return result
+
+
+def fresh_database(kind: str, server_url: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}"
+    admin = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    for sql in ("DROP DATABASE IF EXISTS petition_inprocess WITH (FORCE)", "CREATE DATABASE petition_inprocess"):
+        subprocess.run(["psql", admin, "-q", "-c", sql], check=True, capture_output=True)
+    return f"{server_url.rpartition('/')[0]}/petition_inprocess"
+
+
+def make_app(url: str, workdir: Path):
+    from flask_migrate import upgrade
+
+    from petition import create_app
+    from petition.extensions import db
+    from petition.services.petitions import create_petition
+    from petition.timeutil import utcnow
+
+    app = create_app(
+        {
+            **KEYS,
+            "DATABASE_URL": url,
+            "MIN_FILL_SECONDS": 0,
+            "SIGN_RATE_LIMIT": "100000000/minute",
+            "CONFIRM_RATE_LIMIT": "100000000/minute",
+            "MAIL_URL": f"file://{workdir / 'outbox'}",
+            "BASE_URL": "http://bench.test",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        create_petition(db.session, slug="flow", title="Signing flow", rules="eci", now=utcnow())
+        db.session.commit()
+    return app
+
+
+def deliver_all(app, batch: int) -> int:
+    from petition.extensions import db
+    from petition.mail.worker import deliver_due
+    from petition.timeutil import utcnow
+
+    sent = 0
+    with app.app_context():
+        while True:
+            report = deliver_due(db.session, utcnow(), batch_size=batch)
+            sent += report.sent
+            if not report.claimed:
+                return sent
+
+
+def confirm_paths(outbox: Path) -> list[str]:
+    paths = []
+    for path in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        match = CONFIRM_PATH.search(message.get_body(preferencelist=("plain",)).get_content())
+        if match:
+            paths.append(match.group(1))
+        path.unlink()
+    return paths
+
+
+def flow(app, client, clock: Clock, count: int, tag: str, batch: int, outbox: Path) -> None:
+    """`count` signatures through the whole loop; mail is sent in batches, as the worker does."""
+    countries = ["DE", "FR", "IT", "ES", "PL", "NL", "BE", "PT"]
+    for start in range(0, count, batch):
+        for i in range(start, min(count, start + batch)):
+            page = clock.time("page", lambda: client.get("/p/flow"))
+            assert page.status_code == 200, page.status_code
+            token = TOKEN.search(page.get_data(as_text=True)).group(1)
+            data = {
+                "first_name": "Ana",
+                "last_name": "Kovač",
+                "email": f"signer-{tag}-{i}@example.org",
+                "country": countries[i % len(countries)],
+                "consent": "y",
+                "form_token": token,
+            }
+            answer = clock.time("sign", lambda data=data: client.post("/p/flow/sign", data=data))
+            assert answer.status_code == 303, answer.status_code
+        clock.time("mail", lambda: deliver_all(app, batch))
+        for path in confirm_paths(outbox):
+            shown = clock.time("confirm_page", lambda path=path: client.get(path))
+            assert shown.status_code == 200, shown.status_code
+            done = clock.time("confirm", lambda path=path: client.post(path))
+            assert done.status_code == 303, done.status_code
+
+
+def bare_endpoint_ms(requests: int = 3000) -> float:
+    bare = Flask("bare")
+    bare.add_url_rule("/", "bare", lambda: {"ok": 1})
+    client = bare.test_client()
+    for _ in range(200):
+        client.get("/")
+    started = time.process_time()
+    for _ in range(requests):
+        client.get("/")
+    return 1000 * (time.process_time() - started) / requests
+
+
+def measure(kind: str, args) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"inprocess-{kind}-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    url = fresh_database(kind, args.database_url, workdir)
+    try:
+        app = make_app(url, workdir)
+        client = app.test_client()
+        outbox = workdir / "outbox"
+        flow(app, client, Clock(), args.warmup, "warm", args.batch, outbox)
+        runs, bare = [], []
+        for run in range(args.runs):
+            bare.append(bare_endpoint_ms())
+            clock = Clock()
+            if args.profile and run == 0:
+                import cProfile
+
+                clock.profiler, clock.profiled = cProfile.Profile(), args.profile
+            flow(app, client, clock, args.signatures, f"r{run}", args.batch, outbox)
+            runs.append({step: 1000 * spent / args.signatures for step, spent in clock.spent.items()})
+            if clock.profiler is not None:
+                import pstats
+
+                pstats.Stats(clock.profiler).sort_stats("cumulative").print_stats(40)
+        with app.app_context():
+            from petition.extensions import db
+
+            db.engine.dispose()
+        return {
+            "database": kind,
+            "bare_ms": statistics.median(bare),
+            "steps": {step: statistics.median(r[step] for r in runs) for step in STEPS},
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if kind == "postgresql":
+            admin = args.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+            subprocess.run(
+                ["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS petition_inprocess WITH (FORCE)"],
+                capture_output=True,
+            )
+
+
+def report(results: list[dict], args) -> None:
+    print(
+        f"\nIn-process CPU per request (ms, process_time), median of {args.runs} runs of {args.signatures} signatures,"
+        f" mail in batches of {args.batch}; ratio = ms / bare Flask endpoint in the same run"
+    )
+    for result in results:
+        bare = result["bare_ms"]
+        print(f"\n{result['database']}: bare Flask endpoint {bare:.3f} ms")
+        print(f"  {'step':<14}{'ms':>8}{'x bare':>9}{'budget':>9}  result")
+        total = 0.0
+        for step in STEPS:
+            ms = result["steps"][step]
+            total += ms
+            verdict = "met" if ms <= BUDGET_MS[step] else "missed"
+            print(f"  {step:<14}{ms:>8.3f}{ms / bare:>9.1f}{BUDGET_MS[step]:>9.1f}  {verdict}")
+        print(f"  {'per signature':<14}{total:>8.3f}{total / bare:>9.1f}{sum(BUDGET_MS.values()):>9.1f}")
+
+
+def main() -> None:
+    args = arguments()
+    results = [measure(kind, args) for kind in args.databases.split(",") if kind]
+    report(results, args)
+
+
+if __name__ == "__main__":
+    main()
