@@ -102,6 +102,9 @@ def make_app(url: str, workdir: Path):
             "CONFIRM_RATE_LIMIT": "100000000/minute",
             "MAIL_URL": f"file://{workdir / 'outbox'}",
             "BASE_URL": "http://bench.test",
+            # Pages shared by every visitor are measured as cache hits (the budget's terms); what a
+            # miss costs, the rendering itself, is measured apart (`render_ms`).
+            "PUBLIC_CACHE_SECONDS": 3600,
         }
     )
     with app.app_context():
@@ -162,6 +165,21 @@ def flow(app, client, clock: Clock, count: int, tag: str, batch: int, outbox: Pa
             assert done.status_code == 303, done.status_code
 
 
+def render_ms(app, client, requests: int = 30) -> float:
+    """One rendering of the petition page: what each process spends once per second per language
+    while the page is being read (the one-second cache's misses)."""
+    cache = app.extensions["public_cache"]
+    seconds, cache.seconds = cache.seconds, 0
+    try:
+        client.get("/p/flow")
+        started = time.process_time()
+        for _ in range(requests):
+            client.get("/p/flow")
+        return 1000 * (time.process_time() - started) / requests
+    finally:
+        cache.seconds = seconds
+
+
 def bare_endpoint_ms(requests: int = 3000) -> float:
     bare = Flask("bare")
     bare.add_url_rule("/", "bare", lambda: {"ok": 1})
@@ -189,20 +207,22 @@ def measure(kind: str, args) -> dict:
             if args.profile and run == 0:
                 import cProfile
 
-                clock.profiler, clock.profiled = cProfile.Profile(), args.profile
+                clock.profiler, clock.profiled = cProfile.Profile(time.process_time), args.profile
             flow(app, client, clock, args.signatures, f"r{run}", args.batch, outbox)
             runs.append({step: 1000 * spent / args.signatures for step, spent in clock.spent.items()})
             if clock.profiler is not None:
                 import pstats
 
-                pstats.Stats(clock.profiler).sort_stats("cumulative").print_stats(40)
+                pstats.Stats(clock.profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(os.environ.get("PROFILE_FILTER", ""), int(os.environ.get("PROFILE_LINES", 40)))
         with app.app_context():
             from petition.extensions import db
 
             db.engine.dispose()
+        rendering = render_ms(app, client)
         return {
             "database": kind,
             "bare_ms": statistics.median(bare),
+            "render_ms": rendering,
             "steps": {step: statistics.median(r[step] for r in runs) for step in STEPS},
         }
     finally:
@@ -231,6 +251,7 @@ def report(results: list[dict], args) -> None:
             verdict = "met" if ms <= BUDGET_MS[step] else "missed"
             print(f"  {step:<14}{ms:>8.3f}{ms / bare:>9.1f}{BUDGET_MS[step]:>9.1f}  {verdict}")
         print(f"  {'per signature':<14}{total:>8.3f}{total / bare:>9.1f}{sum(BUDGET_MS.values()):>9.1f}")
+        print(f"  page rendering on a cache miss (once a second per process and language): {result['render_ms']:.1f} ms")
 
 
 def main() -> None:

@@ -33,10 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from petition import live, public_cache
+    from petition import live, public_cache, rate_limits
     from petition.db_engine import configure_engine
     from petition.extensions import babel, csrf, db, limiter, migrate
     from petition.i18n import select_locale
+    from petition.services import petition_facts
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
@@ -45,8 +46,10 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     live.init_app(app)
     public_cache.init_app(app)
+    petition_facts.init_app(app)
+    rate_limits.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from petition.db_engine import engine_options
+
 CONFIRM_TOKEN_DAYS = 7
 
 
@@ -43,9 +45,11 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
     def secret(name: str, filename: str) -> str:
         return setting(name) or _instance_secret(instance, filename)
 
+    database = database_url(setting("DATABASE_URL") or f"sqlite:///{instance / 'petition.db'}")
     config = {
-        "SQLALCHEMY_DATABASE_URI": database_url(setting("DATABASE_URL") or f"sqlite:///{instance / 'petition.db'}"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database,
+        # No pool_pre_ping: it is a round trip on every request; idle connections are checked instead.
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database),
         "SECRET_KEY": secret("SECRET_KEY", "secret_key"),
         # Personal fields are sealed with the first key; older keys still open what they sealed.
         "DATA_KEYS": secret("DATA_KEYS", "data_keys"),
@@ -76,6 +80,11 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "IP_HASH_DAYS": int(setting("IP_HASH_DAYS", 7)),
         # How long a petition's public JSON and page may be served from memory (petition/public_cache.py).
         "PUBLIC_CACHE_SECONDS": float(setting("PUBLIC_CACHE_SECONDS", 1.0)),
+        # How long a process may use what it read about a petition (status, thresholds, blocklist) while
+        # signing and confirming (petition/services/petition_facts.py).
+        "PETITION_CACHE_SECONDS": float(setting("PETITION_CACHE_SECONDS", 1.0)),
+        # SQLite: how long a connection waits for a lock held outside the writers' queue (petition/db_engine.py).
+        "SQLITE_BUSY_TIMEOUT_MS": int(setting("SQLITE_BUSY_TIMEOUT_MS", 10_000)),
         # Live totals (petition/live): streams per process, their length, and how often figures refresh.
         "LIVE_MAX_STREAMS": int(setting("LIVE_MAX_STREAMS", 500)),
         "LIVE_STREAM_SECONDS": float(setting("LIVE_STREAM_SECONDS", 300)),
@@ -84,6 +93,9 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "LIVE_CHANNEL": setting("LIVE_CHANNEL", "petition-live"),
         "BABEL_DEFAULT_LOCALE": "en",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Our forms carry their own translated messages; Flask-WTF would otherwise load WTForms' own
+        # catalogue from disk on every request that builds a form.
+        "WTF_I18N_ENABLED": False,
     }
     config.update(organiser_settings(config["BASE_URL"], setting))
     config.update({key: value for key, value in overrides.items() if key != "DATABASE_URL"})

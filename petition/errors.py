@@ -2,7 +2,7 @@
 
 import time
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -43,7 +43,11 @@ def _render(status: int, description: str | None = None):
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _render(error.code or 500, error.description if error.code == 400 else None)
+        response = make_response(_render(error.code or 500, error.description if error.code == 400 else None))
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded):

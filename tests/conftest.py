@@ -61,6 +61,7 @@ def base_config(database_url: str, tmp_path: Path) -> dict:
         "COUNTER_SHARDS": 4,
         # Tests read their own writes at once; the caching tests turn it back on.
         "PUBLIC_CACHE_SECONDS": 0,
+        "PETITION_CACHE_SECONDS": 0,
     }
 
 
@@ -149,12 +150,14 @@ def form_token_of(html: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """A postgresql_only test has no SQLite variant to run: drop that variant instead of skipping it."""
+    """A postgresql_only test has no SQLite variant to run, a sqlite_only test no PostgreSQL one: drop
+    that variant instead of skipping it."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
-        (dropped if on_sqlite and item.get_closest_marker("postgresql_only") else kept).append(item)
+        database = callspec.params.get("database_url") if callspec is not None else None
+        other = {"sqlite": "postgresql_only", "postgresql": "sqlite_only"}.get(database)
+        (dropped if other and item.get_closest_marker(other) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -7,6 +7,7 @@ import email.policy
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -16,7 +17,7 @@ from aiosmtpd.smtp import SMTP
 from sqlalchemy import func, select
 
 from petition.extensions import db
-from petition.mail.worker import deliver_due
+from petition.mail.worker import deliver_due, serve
 from petition.models import MailStatus, OutboxMessage, Petition, Signature
 from petition.services import signing
 from petition.timeutil import utcnow
@@ -69,6 +70,7 @@ class SmtpSink:
         self.refuse_rcpt: set[str] = set()
         self.refuse_data: set[str] = set()
         self.down = False  # while set, every connection is dropped at once, as by a server going away
+        self.on_message = None  # called with the number of messages received so far, after each
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server = None
@@ -88,6 +90,9 @@ class SmtpSink:
             return "550 5.7.1 Message refused"
         with self._lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            count = len(self.received)
+        if self.on_message is not None:
+            self.on_message(count)
         return "250 Message accepted for delivery"
 
     def start(self) -> None:
@@ -183,13 +188,14 @@ def addresses(n: int, prefix="signer") -> list[str]:
     return [f"{prefix}{i}@example.org" for i in range(n)]
 
 
-def test_the_worker_sends_each_batch_over_one_smtp_connection(app, petition_id, smtp):
+def test_the_worker_keeps_one_smtp_connection_across_its_batches(app, petition_id, smtp):
     queue_signatures(app, petition_id, addresses(5))
 
-    totals = deliver(app, batch_size=3)
+    with app.app_context():
+        totals = serve(db.session, once=True, interval=0, stopping=lambda: False, batch_size=3)
 
-    assert totals == {"sent": 5, "retried": 0, "failed": 0, "batches": 2}
-    assert smtp.connections == 2, "one connection per batch of three, not one per message"
+    assert totals == {"sent": 5, "retried": 0, "failed": 0}
+    assert smtp.connections == 1, "one connection for both batches of three, not one per batch or message"
     assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(addresses(5))
     for received in smtp.received:
         assert received.mail_from == "petitions@petitions.test"
@@ -345,3 +351,31 @@ def test_two_workers_deliver_a_shared_outbox_without_sending_anything_twice(app,
     delivered = [r.rcpt_tos[0] for r in smtp.received]
     assert len(delivered) == 200 and sorted(set(delivered)) == sorted(addresses(200)), "each message exactly once"
     assert {row.status for row in outbox_rows(app)} == {MailStatus.SENT}
+
+
+@pytest.mark.postgresql_only
+def test_on_postgresql_a_new_signature_wakes_the_worker_at_once(app, petition_id, outbox):
+    """The worker sleeps on LISTEN rather than polling: with a poll interval of a minute, an email
+    still leaves within a moment of the signature."""
+    stop = threading.Event()
+    finished: list[dict] = []
+
+    def work():
+        with app.app_context():
+            finished.append(serve(db.session, once=False, interval=60, stopping=stop.is_set))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    try:
+        time.sleep(0.5)  # the worker is asleep, listening
+        signed_at = time.monotonic()
+        queue_signatures(app, petition_id, ["ana@example.org"])
+        while not outbox.to("ana@example.org") and time.monotonic() - signed_at < 10:
+            time.sleep(0.02)
+        assert outbox.to("ana@example.org"), "the email left"
+        assert time.monotonic() - signed_at < 2, "woken by the signature, not by a poll a minute later"
+    finally:
+        stop.set()
+        queue_signatures(app, petition_id, ["wake@example.org"])  # one more NOTIFY ends its sleep
+        thread.join(30)
+    assert finished and finished[0]["sent"] >= 1

@@ -94,6 +94,7 @@ def test_racing_stamps_announce_each_milestone_once(app, make_petition, make_org
 
         with write_intent():  # as in the confirming request (a POST) or the recount command
             counting.stamp_milestones(db.session, db.session.get(Petition, petition_id), utcnow())
+            db.session.commit()
 
     _race(app, stamp)
     assert _mails(app, MailKind.GOAL_PROGRESS) == 4

@@ -6,13 +6,14 @@ the confirmation email are the same, and the answer never tells whether an addre
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.datastructures import MultiDict
 
+from petition import intake
 from petition.extensions import client_address, db, limiter
+from petition.intake import Door, Verdict
 from petition.models import Partner, PetitionStatus
-from petition.public.forms import SOURCE_CODE, SignForm
-from petition.public.views import signer_from_form
-from petition.services import attribution, lifecycle, partners, signing
-from petition.services.attribution import Channel, source_for
-from petition.services.petitions import allowed_countries, get_by_slug
+from petition.public.forms import SOURCE_CODE
+from petition.services import attribution, partners
+from petition.services.attribution import Channel
+from petition.services.petition_facts import facts_cache
 from petition.timeutil import iso_z, utcnow
 
 bp = Blueprint("partner_api", __name__, url_prefix="/api/v1")
@@ -87,41 +88,31 @@ def submit_signature(slug: str):
     if partner is None:
         return _unauthorised()
     now = utcnow()
-    petition = get_by_slug(db.session, slug)
-    if petition is None or petition.status_at(now) == PetitionStatus.DRAFT:
+    facts = facts_cache().by_slug(db.session, slug)
+    if facts is None or facts.status_at(now) == PetitionStatus.DRAFT:
         return _error(404, "not_found", "No such petition.")
-    if not partners.may_collect(db.session, partner, petition):
+    if not partners.may_collect(db.session, partner, facts):
         return _error(403, "forbidden", "This key may not collect signatures for this petition.")
-    if not lifecycle.accepts_signatures(db.session, petition, now):
-        return _error(409, "not_open", "This petition does not accept signatures now.")
-
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
+        if not facts.is_accepting_signatures(now):
+            return _not_open()
         return {"errors": {"body": ["Send a JSON object with the signer's fields."]}}, 422
     formdata, type_errors = _form_data(body)
-    form = SignForm(
-        formdata=formdata,
-        allowed_countries=allowed_countries(petition),
-        check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
-    )
-    valid = form.validate()
-    if type_errors or not valid:
-        errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+    door = Door(Channel.API, partner.public_id)
+    result = intake.submit(db.session, facts, door, formdata, now=now, raw_errors=type_errors)
+    if result.verdict == Verdict.CLOSED:
+        return _not_open()
+    if result.verdict != Verdict.TAKEN:
+        errors = {name: [str(m) for m in messages] for name, messages in result.errors.items()}
         errors.update(type_errors)
         return {"errors": errors}, 422
-
-    signing.sign(
-        db.session,
-        petition,
-        signer_from_form(form),
-        now=now,
-        source=source_for(Channel.API, partner.public_id, form.source_code),
-        # The address calling is the partner's server, not the signer: recording it would mislead.
-        ip=None,
-    )
-    db.session.commit()
     # The same answer for a new, pending, confirmed or refused address: the email tells the owner.
     return _private(jsonify({"status": "pending"})), 202
+
+
+def _not_open():
+    return _error(409, "not_open", "This petition does not accept signatures now.")
 
 
 @bp.get("/partner/stats")

@@ -7,19 +7,20 @@ import json
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import force_locale
 
+from petition import intake
 from petition.api.serialise import petition_detail
 from petition.embed.options import THEMES, WidgetOptions, supported_languages
 from petition.embed.snippet import embed_code
 from petition.extensions import db
+from petition.intake import Door, Verdict
 from petition.models import Partner, Petition
 from petition.public import form_token
-from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
-from petition.public.views import CachedPage, get_public_petition, petition_context, signer_from_form
+from petition.public.pages import CachedPage, get_public_petition, petition_context, public_facts
 from petition.public_cache import public_cache
-from petition.services import counting, lifecycle, partners, signing
-from petition.services.attribution import Channel, source_for
+from petition.services import counting, partners
+from petition.services.attribution import Channel
 from petition.services.partners import normalise_origin
 from petition.services.petitions import allowed_countries
 from petition.timeutil import utcnow
@@ -64,12 +65,7 @@ def _parent_origin(partner: Partner | None, options: WidgetOptions) -> str | Non
 
 
 def _new_form(petition: Petition, options: WidgetOptions, formdata=None) -> SignForm:
-    return SignForm(
-        formdata=formdata,
-        allowed_countries=allowed_countries(petition),
-        locale=options.lang,
-        check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
-    )
+    return SignForm(formdata=formdata, allowed_countries=allowed_countries(petition), locale=options.lang)
 
 
 def _html(template: str, petition: Petition, options: WidgetOptions, partner: Partner | None, **extra) -> str:
@@ -139,37 +135,30 @@ def widget(slug: str):
 
 @bp.post("/embed/<slug>/sign")
 def sign(slug: str):
-    petition = get_public_petition(slug)
+    facts = public_facts(slug)
     options = WidgetOptions.from_args(request.args)
-    partner = _widget_partner(petition, options)
-    now = utcnow()
-    if not lifecycle.accepts_signatures(db.session, petition, now):
-        return _render("embed/not_recorded.html", petition, options, partner, 403, reason="closed")
-    if not is_same_origin_post(request):
-        return _render("embed/not_recorded.html", petition, options, partner, 403, reason="foreign")
-    form = _new_form(petition, options, request.form)
-    token_check = form_token.check(form.form_token.data, petition.id)
-    if token_check == form_token.TokenCheck.INVALID:
-        form.form_token.data = None
-        return _render_widget(petition, options, partner, form, 400, form_expired=True)
+    partner = _widget_partner(facts, options)
+    door = Door(Channel.WIDGET, partner.public_id) if partner is not None else Door(Channel.WEB)
     with force_locale(options.lang):
-        valid = form.validate()
-    if not valid:
-        return _render_widget(petition, options, partner, form, 422)
-
-    channel = Channel.WIDGET if partner is not None else Channel.WEB
-    signing.sign(
-        db.session,
-        petition,
-        signer_from_form(form),
-        now=now,
-        source=source_for(channel, partner.public_id if partner else None, form.source_code),
-        locale=options.lang,
-        ip=request.remote_addr,
-        flag=looks_automated(form, token_check, petition.id, request.remote_addr),
-    )
-    db.session.commit()
-    return redirect(url_for("embed.check_email", slug=petition.slug, **options.query()), code=303)
+        result = intake.submit(
+            db.session,
+            facts,
+            door,
+            request.form,
+            now=utcnow(),
+            locale=options.lang,
+            ip=request.remote_addr,
+            same_origin=is_same_origin_post(request),
+        )
+    if result.verdict == Verdict.TAKEN:
+        return redirect(url_for("embed.check_email", slug=slug, **options.query()), code=303)
+    petition = get_public_petition(slug)
+    if result.verdict in (Verdict.CLOSED, Verdict.FOREIGN):
+        reason = "closed" if result.verdict == Verdict.CLOSED else "foreign"
+        return _render("embed/not_recorded.html", petition, options, partner, 403, reason=reason)
+    if result.verdict == Verdict.FORM_EXPIRED:
+        return _render_widget(petition, options, partner, result.form, 400, form_expired=True)
+    return _render_widget(petition, options, partner, result.form, 422)
 
 
 @bp.get("/embed/<slug>/check-email")

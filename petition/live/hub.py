@@ -81,13 +81,16 @@ class Hub:
                 del self._channels[channel.petition_id]
 
     def changed(self, petition_id: int | None = None) -> None:
-        """Figures of one petition (or, with None, of any) may have changed."""
+        """Figures of one petition (or, with None, of any) may have changed. Wakes the refresher only
+        when a channel with viewers here was clean: during a burst, once per refresh, not per change."""
+        woke = False
         with self._lock:
             targets = self._channels.values() if petition_id is None else [self._channels.get(petition_id)]
             for channel in targets:
-                if channel is not None:
-                    channel.dirty = True
-        self._wake.set()
+                if channel is not None and not channel.dirty:
+                    channel.dirty = woke = True
+        if woke:
+            self._wake.set()
 
     def viewer_count(self) -> int:
         with self._lock:
@@ -154,6 +157,11 @@ class Live:
         self._streams_lock = threading.Lock()
         self._redis = None
         self._redis_pid: int | None = None
+        # Petitions whose change other processes have yet to hear of, published by one thread a few
+        # times a second rather than one Redis round trip per confirmation.
+        self._unpublished: set[int] = set()
+        self._publish = threading.Event()
+        self._publisher_pid: int | None = None
 
     # Streams ---------------------------------------------------------------------------------
     def admit(self) -> bool:
@@ -169,14 +177,29 @@ class Live:
             self._streams -= 1
 
     # Changes -----------------------------------------------------------------------------------
+    PUBLISH_INTERVAL = 0.2
+
     def announce(self, petition_id: int) -> None:
         self.hub.changed(petition_id)
         if not self.redis_url:
             return
-        try:
-            self._client().publish(self.channel_name, str(petition_id))
-        except Exception as error:  # a confirmation never fails for Redis: polling catches up
-            log.warning("live: cannot publish to Redis: %s", type(error).__name__)
+        if self._publisher_pid != os.getpid():
+            self._publisher_pid = os.getpid()
+            threading.Thread(target=self._publish_forever, name="live-publish", daemon=True).start()
+        self._unpublished.add(petition_id)
+        self._publish.set()
+
+    def _publish_forever(self) -> None:
+        while True:
+            self._publish.wait()
+            self._publish.clear()
+            while self._unpublished:
+                petition_id = self._unpublished.pop()
+                try:
+                    self._client().publish(self.channel_name, str(petition_id))
+                except Exception as error:  # a confirmation never fails for Redis: polling catches up
+                    log.warning("live: cannot publish to Redis: %s", type(error).__name__)
+            time.sleep(self.PUBLISH_INTERVAL)
 
     def _client(self):
         import redis

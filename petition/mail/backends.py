@@ -2,16 +2,23 @@
 
 import contextlib
 import os
+import re
 import smtplib
 import ssl
 import tempfile
-from email.message import EmailMessage
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+_LINE_END = re.compile(rb"\r?\n")
 
 
 class TemporaryFailure(Exception):
     """Try again later: the server is away, busy or answered 4xx."""
+
+
+class Unreachable(TemporaryFailure):
+    """No connection could be made: every message waiting for this server waits longer."""
 
 
 class PermanentFailure(Exception):
@@ -24,16 +31,25 @@ class FileBackend:
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self.ready = False
 
     def __enter__(self):
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.open()
         return self
 
     def __exit__(self, *exc):
         return False
 
-    def send(self, message: EmailMessage) -> None:
-        data = message.as_bytes()
+    def open(self) -> None:
+        if not self.ready:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.ready = True
+
+    def close(self) -> None:
+        pass
+
+    def send(self, data: bytes, sender: str, recipient: str) -> None:
+        self.open()
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -48,13 +64,30 @@ class FileBackend:
 
 
 class SmtpBackend:
-    """One connection reused for a whole batch of messages."""
+    """One connection, reused for every message until it fails or the worker closes it."""
+
+    # A connection unused for this long may have been closed by the server: it is checked (NOOP) first.
+    IDLE_CHECK_SECONDS = 10.0
 
     def __init__(self, host: str, port: int, username: str | None, password: str | None, tls: str | None):
         self.host, self.port, self.username, self.password, self.tls = host, port, username, password, tls
         self.connection: smtplib.SMTP | None = None
+        self.last_used = 0.0
 
     def __enter__(self):
+        self.open()
+        return self
+
+    def open(self) -> None:
+        if self.connection is not None and time.monotonic() - self.last_used > self.IDLE_CHECK_SECONDS:
+            try:
+                alive = self.connection.noop()[0] == 250
+            except (OSError, smtplib.SMTPException):
+                alive = False
+            if not alive:
+                self.connection = None
+        if self.connection is not None:
+            return
         try:
             if self.tls == "ssl":
                 self.connection = smtplib.SMTP_SSL(
@@ -64,25 +97,34 @@ class SmtpBackend:
                 self.connection = smtplib.SMTP(self.host, self.port, timeout=30)
                 if self.tls == "starttls":
                     self.connection.starttls(context=ssl.create_default_context())
+            self.connection.ehlo_or_helo_if_needed()
             if self.username:
                 self.connection.login(self.username, self.password or "")
         except smtplib.SMTPAuthenticationError as error:
-            raise TemporaryFailure(f"SMTP login refused ({error.smtp_code})") from error
+            self.close()
+            raise Unreachable(f"SMTP login refused ({error.smtp_code})") from error
         except (OSError, smtplib.SMTPException) as error:
-            raise TemporaryFailure(f"cannot reach the SMTP server: {type(error).__name__}") from error
-        return self
+            self.connection = None
+            raise Unreachable(f"cannot reach the SMTP server: {type(error).__name__}") from error
 
     def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self) -> None:
         if self.connection is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self.connection.quit()
             self.connection = None
-        return False
 
-    def send(self, message: EmailMessage) -> None:
-        assert self.connection is not None
+    def send(self, data: bytes, sender: str, recipient: str) -> None:
+        self.open()
+        self.last_used = time.monotonic()
+        # smtplib sends bytes as they are; SMTP wants CRLF line ends (messages are written with LF).
+        data = _LINE_END.sub(b"\r\n", data)
+        options = ["BODY=8BITMIME"] if not data.isascii() and self.connection.has_extn("8bitmime") else []
         try:
-            self.connection.send_message(message)
+            self.connection.sendmail(sender, [recipient], data, mail_options=options)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             if all(code >= 500 for code in codes):
@@ -93,6 +135,8 @@ class SmtpBackend:
                 raise PermanentFailure(f"SMTP refused the message ({error.smtp_code})") from error
             raise TemporaryFailure(f"SMTP deferred the message ({error.smtp_code})") from error
         except (OSError, smtplib.SMTPException) as error:
+            # The connection is of no more use; the next message opens a new one.
+            self.connection = None
             raise TemporaryFailure(f"SMTP connection lost: {type(error).__name__}") from error
 
 

@@ -35,6 +35,18 @@ class RuleSet(StrEnum):
     SIMPLE = "simple"
 
 
+def status_at(
+    status: PetitionStatus, opens_at: datetime | None, closes_at: datetime | None, now: datetime
+) -> PetitionStatus:
+    """The status people see: an open petition past its closing time is closed, whether or not the
+    scheduled job has stamped it yet, and one whose opening time has not come is still a draft."""
+    if status == PetitionStatus.OPEN and closes_at is not None and now >= closes_at:
+        return PetitionStatus.CLOSED
+    if status == PetitionStatus.OPEN and opens_at is not None and now < opens_at:
+        return PetitionStatus.DRAFT
+    return status
+
+
 class Petition(Base):
     __tablename__ = "petitions"
     __table_args__ = (
@@ -74,13 +86,7 @@ class Petition(Base):
     )
 
     def status_at(self, now: datetime) -> PetitionStatus:
-        """The status people see: an open petition past its closing time is closed, whether or not
-        the scheduled job has stamped it yet."""
-        if self.status == PetitionStatus.OPEN and self.closes_at is not None and now >= self.closes_at:
-            return PetitionStatus.CLOSED
-        if self.status == PetitionStatus.OPEN and self.opens_at is not None and now < self.opens_at:
-            return PetitionStatus.DRAFT
-        return self.status
+        return status_at(self.status, self.opens_at, self.closes_at, now)
 
     def is_accepting_signatures(self, now: datetime) -> bool:
         return self.status_at(now) == PetitionStatus.OPEN

@@ -14,6 +14,7 @@ from petition.organiser import (
     partner_views,
     petition_views,
 )
+from petition.services.petition_facts import facts_cache
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 _OPEN_ENDPOINTS = {"organiser.login", "organiser.accept_invite"}
@@ -60,3 +61,12 @@ def require_login():
     if request.endpoint not in _OPEN_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+@bp.after_request
+def forget_cached_petitions(response):
+    """An organiser's change (a blocked domain, a closing date, opening or closing) takes effect in
+    this process at once; other processes read it within PETITION_CACHE_SECONDS."""
+    if request.method == "POST":
+        facts_cache().clear()
+    return response

@@ -50,6 +50,7 @@ def record_tally(slug: str):
     db.session.commit()
     live.announce(petition.id)
     counting.stamp_milestones(db.session, petition, now)
+    db.session.commit()
     return redirect(url_for("organiser.paper", slug=slug, recorded=1), code=303)
 
 
@@ -72,6 +73,7 @@ def upload_statements(slug: str):
         if report.accepted:
             live.announce(petition.id)
             counting.stamp_milestones(db.session, petition, now)
+            db.session.commit()
     else:
         db.session.rollback()
     return _page(petition, report=report)

@@ -10,7 +10,7 @@ from petition import live
 from petition.extensions import db
 from petition.public import form_token
 from petition.public.origin import is_same_origin_post
-from petition.public.views import signature_from_link
+from petition.public.pages import signature_from_link
 from petition.services import personal, privacy, signature_links
 from petition.services.signer_fields import FieldInvalid, clean_email
 from petition.timeutil import utcnow

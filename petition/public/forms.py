@@ -1,11 +1,16 @@
-"""The signing form, shared by our page, the widget and the partner API."""
+"""The signing form, shared by our page, the widget and the partner API: what it asks (`SignForm`,
+which renders it) and how an answer is read and checked (`read_signature`, one pass over the fields
+with no form object, since it runs for every signature of a burst).
+
+The form shows what `read_signature` found wrong (`SignForm.show_errors`); it does not validate.
+"""
 
 import re
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, ValidationError
 
 from petition.rules.countries import normalise_country, sorted_by_name
 from petition.services.signer_fields import FieldInvalid, clean_email, clean_name
@@ -28,47 +33,85 @@ class SignForm(FlaskForm):
         _l("Email"), filters=[_as_text], render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"}
     )
     country = SelectField(_l("Country"), validate_choice=False, filters=[lambda v: normalise_country(_as_text(v))])
-    consent = BooleanField(
-        _l("I agree that my name, email and country are stored to count my signature."),
-        validators=[DataRequired(_l("Please tick this box to sign: we cannot count you otherwise."))],
-    )
+    consent = BooleanField(_l("I agree that my name, email and country are stored to count my signature."))
     keep_informed = BooleanField(_l("Keep me informed about this campaign (optional)."))
     # A honeypot: hidden from people by CSS, filled in by naive bots.
     website = StringField(_l("Leave this field empty"), filters=[_as_text])
     form_token = HiddenField()
     source = HiddenField()
 
-    def __init__(self, *args, allowed_countries=(), locale="en", check_deliverability=False, **kwargs):
+    def __init__(self, *args, allowed_countries=(), locale="en", **kwargs):
         super().__init__(*args, **kwargs)
-        self.allowed = frozenset(allowed_countries)
-        self.check_deliverability = check_deliverability
-        self.country.choices = [("", _l("Choose your country")), *sorted_by_name(self.allowed, locale)]
-        self.email_parts: tuple[str, str, str] | None = None
+        self.country.choices = [("", _l("Choose your country")), *sorted_by_name(frozenset(allowed_countries), locale)]
 
-    def validate_first_name(self, field):
-        field.data = _clean(clean_name, field.data)
+    def show_errors(self, errors: dict[str, list]) -> None:
+        """Mark the fields `read_signature` refused, so the page shows why next to each."""
+        for name, messages in errors.items():
+            if name in self._fields:
+                self._fields[name].errors = list(messages)
+        self._errors = None  # WTForms caches `errors`
 
-    def validate_last_name(self, field):
-        field.data = _clean(clean_name, field.data)
 
-    def validate_email(self, field):
-        self.email_parts = _clean(clean_email, field.data, self.check_deliverability)
-        field.data = self.email_parts[0]
+_FALSE = ("", "false")  # what a checkbox sends (or not) when it is not ticked, as WTForms reads it
 
-    def validate_country(self, field):
-        if not field.data:
-            raise ValidationError(_l("Please choose your country."))
-        if field.data not in self.allowed:
-            raise ValidationError(_l("Please choose a country from the list."))
+
+@dataclass
+class Reading:
+    """An answer to the signing form, read and checked."""
+
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""  # the address to write to
+    email_local_part: str = ""
+    email_ascii_domain: str = ""
+    country: str = ""
+    consent: bool = False
+    keep_informed: bool = False
+    honeypot: str = ""
+    form_token: str = ""
+    source: str = ""
+    errors: dict[str, list] = field(default_factory=dict)
 
     @property
     def source_code(self) -> str | None:
-        code = (self.source.data or "").strip()
+        code = self.source.strip()
         return code if SOURCE_CODE.match(code) else None
 
 
-def _clean(cleaner, *args):
+def read_signature(formdata, allowed_countries: frozenset[str], check_deliverability: bool = False) -> Reading:
+    """The fields as `SignForm` names them, from a form post or the partner API's JSON (as a MultiDict)."""
+
+    def text(name: str) -> str:
+        value = formdata.get(name)
+        return value if isinstance(value, str) else ""
+
+    def ticked(name: str) -> bool:
+        return name in formdata and formdata.get(name) not in _FALSE
+
+    reading = Reading(
+        consent=ticked("consent"),
+        keep_informed=ticked("keep_informed"),
+        honeypot=text("website"),
+        form_token=text("form_token"),
+        source=text("source"),
+    )
+    errors = reading.errors
+    for name in ("first_name", "last_name"):
+        try:
+            setattr(reading, name, clean_name(text(name)))
+        except FieldInvalid as error:
+            errors[name] = [error.args[0]]
     try:
-        return cleaner(*args)
+        reading.email, reading.email_local_part, reading.email_ascii_domain = clean_email(
+            text("email"), check_deliverability
+        )
     except FieldInvalid as error:
-        raise ValidationError(str(error)) from error
+        errors["email"] = [error.args[0]]
+    reading.country = normalise_country(text("country"))
+    if not reading.country:
+        errors["country"] = [_l("Please choose your country.")]
+    elif reading.country not in allowed_countries:
+        errors["country"] = [_l("Please choose a country from the list.")]
+    if not reading.consent:
+        errors["consent"] = [_l("Please tick this box to sign: we cannot count you otherwise.")]
+    return reading

@@ -1,90 +1,38 @@
 """Public pages: the list of petitions, a petition with its signing form, and confirmation."""
 
-from dataclasses import dataclass
-
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, refresh
-from sqlalchemy import func, select
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import TooManyRequests
 
-from petition import live
-from petition.extensions import db, limiter
-from petition.formatting import format_day, format_share, plural_forms
+from petition import intake, live, rate_limits
+from petition.extensions import db
 from petition.i18n import current_locale, lang_arg
-from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
+from petition.intake import Door, Verdict
+from petition.models import Petition, PetitionStatus, SignatureCount, SignatureStatus
 from petition.public import form_token
-from petition.public.abuse import looks_automated
-from petition.public.forms import SOURCE_CODE, SignForm
+from petition.public.forms import SOURCE_CODE
 from petition.public.origin import is_same_origin_post
+from petition.public.pages import (
+    CachedPage,
+    get_public_petition,
+    new_sign_form,
+    petition_context,
+    petition_text,
+    public_facts,
+    signature_from_link,
+    speak_signers_language,
+)
 from petition.public_cache import public_cache
-from petition.rules.countries import country_name, sorted_by_name
-from petition.services import confirming, counting, lifecycle, signature_links, signing
-from petition.services.markdown import render_markdown
-from petition.services.personal import canonical_email
-from petition.services.petitions import allowed_countries, get_by_slug
-from petition.services.signature_links import SignatureLink
-from petition.services.translations import text_for
+from petition.services import confirming, counting, signature_links
+from petition.services.attribution import Channel
+from petition.services.petition_facts import facts_cache
 from petition.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
-
-
-def get_public_petition(slug: str) -> Petition:
-    """404 for unknown petitions and drafts alike: a draft is nobody's business yet."""
-    petition = get_by_slug(db.session, slug)
-    if petition is None or petition.status_at(utcnow()) == PetitionStatus.DRAFT:
-        abort(404)
-    return petition
-
-
-def new_sign_form(petition: Petition, formdata=None) -> SignForm:
-    return SignForm(
-        formdata=formdata,
-        allowed_countries=allowed_countries(petition),
-        locale=current_locale(),
-        check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
-    )
-
-
-def petition_context(petition: Petition, form: SignForm) -> dict:
-    now = utcnow()
-    counts = counting.read_counts(db.session, petition.id)
-    progress = counting.progress_of(petition, counts)
-    days_left = None
-    if petition.closes_at is not None and petition.is_accepting_signatures(now):
-        days_left = max(0, (petition.closes_at - now).days)
-    if not form.form_token.data or form.errors:
-        form.form_token.data = form_token.issue(petition.id)
-    text = petition_text(petition)
-    return {
-        "petition": petition,
-        "text": text,
-        "status": petition.status_at(now),
-        "body_html": render_markdown(text.body_markdown),
-        "progress": progress,
-        "country_rows": in_reading_order(progress.countries, current_locale()),
-        "country_name": localised_country_name,
-        "format_day": format_day,
-        "format_share": format_share,
-        "total_forms": plural_forms("%(count)s signature", "%(count)s signatures"),
-        "days_left": days_left,
-        "form": form,
-    }
-
-
-def in_reading_order(countries: list, locale: str) -> list:
-    """Countries in the reader's alphabetical order, so anyone finds their own where they expect it."""
-    rank = {code: i for i, (code, _name) in enumerate(sorted_by_name([c.code for c in countries], locale))}
-    return sorted(countries, key=lambda c: rank[c.code])
-
-
-def petition_text(petition: Petition):
-    return text_for(db.session, petition, current_locale())
-
-
-def localised_country_name(code: str) -> str:
-    return country_name(code, current_locale())
+WEB = Door(Channel.WEB)
 
 
 @bp.get("/")
@@ -100,14 +48,6 @@ def index():
         ).all()
     )
     return render_template("public/index.html", petitions=petitions, totals=totals)
-
-
-@dataclass(frozen=True)
-class CachedPage:
-    """A page rendered once for many visitors, with `form_token.SLOT` where each one's token goes."""
-
-    petition_id: int
-    html: str
 
 
 def _render_petition_page(slug: str, source: str) -> CachedPage:
@@ -133,85 +73,87 @@ def petition_page(slug: str):
 
 @bp.post("/p/<slug>/sign")
 def sign(slug: str):
+    facts = public_facts(slug)
+    result = intake.submit(
+        db.session,
+        facts,
+        WEB,
+        request.form,
+        now=utcnow(),
+        locale=current_locale(),
+        ip=request.remote_addr,
+        same_origin=is_same_origin_post(request),
+    )
+    if result.verdict == Verdict.TAKEN:
+        return redirect(url_for("public.check_email", slug=slug, lang=lang_arg()), code=303)
     petition = get_public_petition(slug)
-    now = utcnow()
-    if not lifecycle.accepts_signatures(db.session, petition, now):
+    if result.verdict == Verdict.CLOSED:
+        text = petition_text(petition)
         return render_template(
-            "public/not_open.html", petition=petition, text=petition_text(petition), status=petition.status_at(now)
+            "public/not_open.html", petition=petition, text=text, status=petition.status_at(utcnow())
         ), 403
-    if not is_same_origin_post(request):
+    if result.verdict == Verdict.FOREIGN:
         return render_template(
             "public/form_expired.html", petition=petition, text=petition_text(petition), foreign=True
         ), 403
-    form = new_sign_form(petition, request.form)
-    token_check = form_token.check(form.form_token.data, petition.id)
-    if token_check == form_token.TokenCheck.INVALID:
+    if result.verdict == Verdict.FORM_EXPIRED:
         # An expired page: show the form again with what was typed, and a fresh token.
-        form.form_token.data = None
-        context = petition_context(petition, form)
-        return render_template("public/petition.html", form_expired=True, **context), 400
-    if not form.validate():
-        return render_template("public/petition.html", **petition_context(petition, form)), 422
-
-    signing.sign(
-        db.session,
-        petition,
-        signer_from_form(form),
-        now=now,
-        source=f"web/{form.source_code}" if form.source_code else "web",
-        locale=current_locale(),
-        ip=request.remote_addr,
-        flag=looks_automated(form, token_check, petition.id, request.remote_addr),
-    )
-    slug = petition.slug  # read before the commit expires it: saves a query
-    db.session.commit()
-    return redirect(url_for("public.check_email", slug=slug, lang=lang_arg()), code=303)
-
-
-def signer_from_form(form: SignForm) -> signing.SignerInput:
-    address, local_part, ascii_domain = form.email_parts
-    return signing.SignerInput(
-        first_name=form.first_name.data,
-        last_name=form.last_name.data,
-        email=address,
-        email_canonical=canonical_email(local_part, ascii_domain),
-        country=form.country.data,
-        keep_informed=bool(form.keep_informed.data),
-    )
+        return render_template(
+            "public/petition.html", form_expired=True, **petition_context(petition, result.form)
+        ), 400
+    return render_template("public/petition.html", **petition_context(petition, result.form)), 422
 
 
 @bp.get("/p/<slug>/check-email")
 def check_email(slug: str):
-    petition = get_public_petition(slug)
-    return render_template("public/check_email.html", petition=petition, text=petition_text(petition))
+    def render() -> CachedPage:
+        petition = get_public_petition(slug)
+        html = render_template("public/check_email.html", petition=petition, text=petition_text(petition))
+        return CachedPage(petition.id, html)
+
+    return public_cache().get_or_make(("check_email", slug, _query_key()), render).html
 
 
-def signature_from_link(link: SignatureLink, token: str) -> Signature:
-    """The signature a link names, or the one generic 400 page for every bad, expired or spent link."""
-    signature_id = link.read(token)
-    signature = None
-    if signature_id is not None:
-        signature = db.session.get(Signature, signature_id, options=[joinedload(Signature.petition)])
-    if signature is None or signature.status == SignatureStatus.FLAGGED:
-        abort(400, description=f"{link.purpose}_link")
-    # Without a `?lang=`, the page speaks the language the person signed in, whatever this browser says.
-    g.signer_locale = signature.locale
-    refresh()
-    return signature
+def _query_key() -> tuple:
+    """What of the query string a cached page depends on (its language links repeat it)."""
+    return tuple(sorted(request.args.items(multi=True)))
+
+
+# The confirmation page needs only these three facts about a signature.
+_SIGNATURE_STATE = text("SELECT status, petition_id, locale FROM signatures WHERE id = :signature_id")
+_TOKEN_SLOT = "token-slot-5e0b7a"  # noqa: S105 (a placeholder, not a secret)
 
 
 @bp.get("/confirm/<token>")
 def confirm_page(token: str):
-    """Shows a button and changes nothing: mail scanners that follow links must not confirm."""
-    signature = signature_from_link(signature_links.CONFIRM, token)
-    template = "public/thanks.html" if signature.status == SignatureStatus.CONFIRMED else "public/confirm.html"
-    petition = signature.petition
-    return render_template(template, petition=petition, text=petition_text(petition), token=token)
+    """Shows a button and changes nothing: mail scanners that follow links must not confirm.
+
+    The page is the same for every signer of a petition reading it in one language but for the
+    token, so it comes from the one-second cache with the token put in."""
+    signature_id = signature_links.CONFIRM.read(token)
+    row = None
+    if signature_id is not None:
+        row = db.session.connection().execute(_SIGNATURE_STATE, {"signature_id": signature_id}).first()
+    if row is None or row.status == SignatureStatus.FLAGGED:
+        abort(400, description="confirm_link")
+    speak_signers_language(row.locale)
+    confirmed = row.status == SignatureStatus.CONFIRMED
+    key = ("confirm", row.petition_id, confirmed, current_locale(), _query_key())
+
+    def render() -> CachedPage:
+        petition = db.session.get(Petition, row.petition_id)
+        template = "public/thanks.html" if confirmed else "public/confirm.html"
+        html = render_template(template, petition=petition, text=petition_text(petition), token=token)
+        return CachedPage(petition.id, html.replace(token, _TOKEN_SLOT))
+
+    return public_cache().get_or_make(key, render).html.replace(_TOKEN_SLOT, token)
 
 
 @bp.post("/confirm/<token>")
-@limiter.limit(lambda: current_app.config["CONFIRM_RATE_LIMIT"])
 def confirm(token: str):
+    limited = rate_limits.hit("confirm", current_app.config["CONFIRM_RATE_LIMIT"], ip=request.remote_addr)
+    if limited.over:
+        raise TooManyRequests(retry_after=limited.retry_after)
     signature_id = signature_links.CONFIRM.read(token)
     if signature_id is None:
         abort(400, description="confirm_link")
@@ -223,12 +165,22 @@ def confirm(token: str):
         signature_from_link(signature_links.CONFIRM, token)
         return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)
     live.announce(confirmed.petition_id)
+    _stamp_milestones_if_crossed(confirmed)
+    return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)
+
+
+def _stamp_milestones_if_crossed(confirmed: confirming.Confirmed) -> None:
+    """After the confirmation committed. The signature is confirmed and counted whatever happens
+    here: a missed stamp is made by the next confirmation or by `recount`, so the signer still gets
+    their thanks page."""
     try:
+        facts = facts_cache().by_id(db.session, confirmed.petition_id)
+        if facts is None or not confirming.may_cross_milestone(facts, confirmed):
+            return
         petition = db.session.get(Petition, confirmed.petition_id, options=[joinedload(Petition.country_targets)])
-        counting.stamp_milestones(db.session, petition, utcnow())
+        if counting.stamp_milestones(db.session, petition, utcnow()):
+            db.session.commit()
+            facts_cache().forget(confirmed.petition_id)
     except SQLAlchemyError:
-        # The signature is confirmed and counted; a missed stamp is made by the next confirmation
-        # or by `recount`, so the signer still gets their thanks page.
         db.session.rollback()
         current_app.logger.warning("milestone check failed after a confirmation", exc_info=True)
-    return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)

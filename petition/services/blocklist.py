@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import idna
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from petition.models import BlockedSender, BlockKind, Organiser
@@ -60,21 +60,28 @@ def _suffixes(domain: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-def is_blocked(session: Session, petition_id: int, email_canonical: str, email_hash: str) -> bool:
-    """One indexed lookup per signature, through the unique (petition, kind, value) index."""
-    domain = personal.domain_of(email_canonical)
-    hit = session.scalar(
-        select(BlockedSender.id)
-        .where(
-            BlockedSender.petition_id == petition_id,
-            or_(
-                (BlockedSender.kind == BlockKind.DOMAIN) & BlockedSender.value.in_(_suffixes(domain)),
-                (BlockedSender.kind == BlockKind.ADDRESS) & (BlockedSender.value == email_hash),
-            ),
-        )
-        .limit(1)
+@dataclass(frozen=True)
+class BlockedSenders:
+    """A petition's blocklist as the signing path checks it: small, read once and kept for a moment
+    (see petition.services.petition_facts) instead of queried for every signature."""
+
+    domains: frozenset[str] = frozenset()
+    addresses: frozenset[str] = frozenset()  # keyed hashes, as signatures carry them
+
+    def blocks(self, email_canonical: str, email_hash: str) -> bool:
+        if email_hash in self.addresses:
+            return True
+        return bool(self.domains) and not self.domains.isdisjoint(_suffixes(personal.domain_of(email_canonical)))
+
+
+def blocked_senders(session: Session, petition_id: int) -> BlockedSenders:
+    rows = session.execute(
+        select(BlockedSender.kind, BlockedSender.value).where(BlockedSender.petition_id == petition_id)
+    ).all()
+    return BlockedSenders(
+        domains=frozenset(value for kind, value in rows if kind == BlockKind.DOMAIN),
+        addresses=frozenset(value for kind, value in rows if kind == BlockKind.ADDRESS),
     )
-    return hit is not None
 
 
 def _add(session: Session, petition_id: int, kind: BlockKind, value: str, organiser: Organiser, now: datetime) -> bool:

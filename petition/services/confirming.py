@@ -1,13 +1,64 @@
-"""Confirmation links and confirming: a signature moves from pending to counted exactly once."""
+"""Confirming: a signature moves from pending to counted exactly once.
 
+The hot path is one statement on PostgreSQL (the status change, the counter, the hourly tally and a
+read of the petition's counters as they stood) and four short ones on SQLite. Its figures tell
+whether a milestone could have been crossed; only then does the caller look at the milestone table.
+"""
+
+import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from flask import current_app
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from petition.models import Signature, SignatureStatus
-from petition.services import activity, counting, signature_links
+from petition.services import activity, notifying, signature_links
+from petition.services.sql import is_postgresql, typed_text
+from petition.timeutil import UTCDateTime
+
+# Confirmations in flight at once (across every process) are counted by none of the others' reads.
+# Any confirmation that brings a figure within this distance of an unstamped threshold checks the
+# milestones after it commits, so the last of a racing group is sure to see the crossing.
+MILESTONE_MARGIN = 256
+
+_CONFIRM = """
+    UPDATE signatures SET status = 'confirmed', confirmed_at = :now
+     WHERE id = :signature_id AND status = 'pending'
+    RETURNING petition_id, country, source"""
+_COUNT = """
+    INSERT INTO signature_counts (petition_id, country, shard, count, updated_at)
+    SELECT petition_id, country, :shard, 1, :now FROM {source} WHERE true
+    ON CONFLICT (petition_id, country, shard)
+    DO UPDATE SET count = signature_counts.count + 1, updated_at = excluded.updated_at"""
+_TALLY = """
+    INSERT INTO signature_activity (petition_id, hour, source, shard, signed, confirmed)
+    SELECT petition_id, :hour, source, :shard, 0, 1 FROM {source} WHERE true
+    ON CONFLICT (petition_id, hour, source, shard) DO UPDATE SET confirmed = signature_activity.confirmed + 1"""
+_FIGURES = """
+    SELECT coalesce(sum(count), 0), coalesce(sum(CASE WHEN country = :country THEN count ELSE 0 END), 0)
+      FROM signature_counts WHERE petition_id = :petition_id"""
+
+
+def _typed(sql: str):
+    return typed_text(sql, now=UTCDateTime, hour=UTCDateTime)
+
+
+_CONFIRM_POSTGRESQL = _typed(
+    f"""
+    WITH confirmed AS ({_CONFIRM}),
+    counted AS ({_COUNT.format(source="confirmed")}),
+    tallied AS ({_TALLY.format(source="confirmed")})
+    SELECT c.petition_id, c.country,
+           (SELECT coalesce(sum(n.count), 0) FROM signature_counts n WHERE n.petition_id = c.petition_id),
+           (SELECT coalesce(sum(n.count), 0) FROM signature_counts n
+             WHERE n.petition_id = c.petition_id AND n.country = c.country)
+      FROM confirmed c"""  # noqa: S608 (constants only, never input)
+)
+_CONFIRM_SQLITE = _typed(_CONFIRM)
+_COUNT_SQLITE = _typed(_COUNT.format(source="(SELECT :petition_id AS petition_id, :country AS country)"))
+_TALLY_SQLITE = _typed(_TALLY.format(source="(SELECT :petition_id AS petition_id, :source AS source)"))
+_FIGURES_SQLITE = text(_FIGURES)
 
 
 def make_confirm_token(signature_id: int) -> str:
@@ -15,29 +66,53 @@ def make_confirm_token(signature_id: int) -> str:
     return signature_links.CONFIRM.make(signature_id)
 
 
-def read_confirm_token(token: str) -> int | None:
-    return signature_links.CONFIRM.read(token)
-
-
 @dataclass(frozen=True)
 class Confirmed:
     petition_id: int
     country: str
+    # The petition's total and the country's count with this confirmation, as far as this
+    # transaction could see (confirmations committing at the same moment may be missing).
+    total: int = 0
+    country_count: int = 0
 
 
 def confirm(session: Session, signature_id: int, now: datetime) -> Confirmed | None:
     """Confirm a pending signature and count it; the caller commits. Returns None when there was
     nothing to confirm (already confirmed, flagged, or gone), which makes repeats harmless: the
     conditional UPDATE lets exactly one of any number of racing requests through."""
-    row = session.execute(
-        update(Signature)
-        .where(Signature.id == signature_id, Signature.status == SignatureStatus.PENDING)
-        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now)
-        .returning(Signature.petition_id, Signature.country, Signature.source)
-        .execution_options(synchronize_session=False)
-    ).first()
+    params = {
+        "signature_id": signature_id,
+        "now": now,
+        "hour": activity.hour_of(now),
+        "shard": random.randrange(current_app.config["COUNTER_SHARDS"]),
+    }
+    connection = session.connection()
+    if is_postgresql(session):
+        row = connection.execute(_CONFIRM_POSTGRESQL, params).first()
+        if row is None:
+            return None
+        petition_id, country, total_before, country_before = row
+        return Confirmed(petition_id, country, total_before + 1, country_before + 1)
+    row = connection.execute(_CONFIRM_SQLITE, params).first()
     if row is None:
         return None
-    counting.add(session, row.petition_id, row.country, 1, now)
-    activity.record(session, row.petition_id, row.source, now, confirmed=1)
-    return Confirmed(row.petition_id, row.country)
+    params.update(petition_id=row.petition_id, country=row.country, source=row.source)
+    connection.execute(_COUNT_SQLITE, params)
+    connection.execute(_TALLY_SQLITE, params)
+    total, country_count = connection.execute(_FIGURES_SQLITE, params).one()
+    return Confirmed(row.petition_id, row.country, total, country_count)
+
+
+def may_cross_milestone(facts, confirmed: Confirmed) -> bool:
+    """Whether this confirmation brought a figure to, or near, a threshold not yet stamped: then the
+    caller runs `counting.stamp_milestones` after committing. `facts` is the petition's snapshot
+    (thresholds, goal, milestones already stamped)."""
+    near = [(("country", confirmed.country), facts.thresholds.get(confirmed.country), confirmed.country_count)]
+    if facts.goal_total:
+        near.append((("goal", "total"), facts.goal_total, confirmed.total))
+        for percent in notifying.GOAL_PERCENTAGES:
+            near.append((("goal_percent", str(percent)), -(-facts.goal_total * percent // 100), confirmed.total))
+    return any(
+        threshold is not None and figure >= threshold - MILESTONE_MARGIN and milestone not in facts.milestones
+        for milestone, threshold, figure in near
+    )

@@ -59,7 +59,8 @@ def progress_of(petition: Petition, counts: Counts) -> Progress:
 
 
 def stamp_milestones(session: Session, petition: Petition, now: datetime) -> list[tuple[str, str]]:
-    """Record each threshold crossed and not yet recorded; returns the ones this call stamped.
+    """Record each threshold crossed and not yet recorded; returns the ones this call stamped. The
+    caller commits (the stamps and the organisers' emails together).
 
     Called after the confirming transaction has committed: of several confirmations racing across a
     threshold, the last to commit is sure to see the crossing, and the primary key keeps it single."""
@@ -93,7 +94,6 @@ def stamp_milestones(session: Session, petition: Petition, now: datetime) -> lis
     if stamped:
         # The organisers' emails commit with the stamps: a milestone stamped is a milestone announced, once.
         notifying.milestones_reached(session, petition.id, stamped, now)
-        session.commit()
     return stamped
 
 
@@ -142,4 +142,5 @@ def recount(session: Session, petition: Petition, now: datetime) -> list[Drift]:
         add(session, petition.id, drift.country, drift.actual - drift.counted, now, shard=0)
     session.commit()
     stamp_milestones(session, petition, now)
+    session.commit()
     return drifts

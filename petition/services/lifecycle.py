@@ -53,22 +53,14 @@ def close(session: Session, petition: Petition, now: datetime) -> bool:
     return True
 
 
-def close_if_expired(session: Session, petition: Petition, now: datetime) -> bool:
-    """Checked on every signature attempt: a petition past its closing time is closed for good."""
-    if petition.status == PetitionStatus.OPEN and petition.closes_at is not None and now >= petition.closes_at:
-        return close(session, petition, now)
-    return False
-
-
-def accepts_signatures(session: Session, petition: Petition, now: datetime) -> bool:
-    """Asked by every way of signing (our form, the widget, the partner API). A petition found past
-    its closing time is closed on the spot and committed, so the closing and its notification stand
-    even though this attempt is refused."""
-    if petition.is_accepting_signatures(now):
-        return True
-    if close_if_expired(session, petition, now):
-        session.commit()
-    return False
+def close_if_expired(session: Session, petition_id: int, closes_at: datetime | None, now: datetime) -> bool:
+    """Asked by every way of signing when a petition no longer accepts signatures: one found past its
+    closing time is closed for good (and its organisers told). True if this call closed it; the
+    caller commits, so the closing stands even though the attempt is refused."""
+    if closes_at is None or now < closes_at:
+        return False
+    petition = session.get(Petition, petition_id)
+    return petition is not None and close(session, petition, now)
 
 
 def close_expired(session: Session, now: datetime) -> list[str]:

@@ -24,8 +24,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from petition.models import FlagReason, MailKind, Organiser, Signature, SignatureStatus
-from petition.services import activity, blocklist, counting, moderation_log, personal
-from petition.services.signing import mail_many_if_allowed
+from petition.services import activity, blocklist, counting, moderation_log, outbox, personal
 
 PAPER_SOURCE = "paper"
 SOURCE_MAX = 100
@@ -204,7 +203,7 @@ def release(
     ).all()
     if expected is not None and len(rows) != expected:
         raise CountChanged(len(rows))
-    mail_many_if_allowed(session, [row.id for row in rows], petition_id, MailKind.CONFIRM, now)
+    outbox.mail_signers(session, [row.id for row in rows], petition_id, MailKind.CONFIRM, now)
     # Flagged signatures were never in the sign-up figures: they enter them now, as a re-sign does.
     for source, n in Counter(row.source for row in rows).items():
         activity.record(session, petition_id, source, now, signed=n)

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from petition.models import MailKind, Membership, OutboxMessage
+from petition.models import MailKind, Membership
+from petition.services import outbox
 
 # Shares of the goal that earn an email; stamped as ("goal_percent", "25") ... milestones.
 GOAL_PERCENTAGES = (25, 50, 75, 100)
@@ -26,9 +27,7 @@ def notify_organisers(
 def notify_organiser(
     session: Session, petition_id: int, organiser_id: int, kind: MailKind, now: datetime, detail: str | None = None
 ) -> None:
-    session.add(
-        OutboxMessage(kind=kind, petition_id=petition_id, organiser_id=organiser_id, detail=detail, next_attempt_at=now)
-    )
+    outbox.queue(session, kind, petition_id=petition_id, organiser_id=organiser_id, detail=detail, now=now)
 
 
 def milestones_reached(session: Session, petition_id: int, stamped: list[tuple[str, str]], now: datetime) -> None:

@@ -7,8 +7,7 @@ from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from petition.models import MailKind, Petition, Signature, SignatureStatus
-from petition.services import counting, personal
-from petition.services.signing import mail_if_allowed
+from petition.services import counting, outbox, personal
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def request_data_report(session: Session, email_canonical: str, now: datetime) -
             Signature.status != SignatureStatus.FLAGGED,
         )
     ).all()
-    return sum(1 for s in signatures if mail_if_allowed(session, s, MailKind.DATA_REPORT, now))
+    return sum(1 for s in signatures if outbox.mail_signer(session, s.id, s.petition_id, MailKind.DATA_REPORT, now))
 
 
 def forget_ip_hashes(session: Session, now: datetime, keep_days: int) -> int:

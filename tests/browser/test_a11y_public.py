@@ -83,7 +83,8 @@ def test_a_keyboard_alone_can_sign_and_confirm(i18n_page, i18n_live_url, petitio
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
     page.wait_for_selector(".error-summary")
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    # `autofocus` is applied once the page has loaded; on a busy machine that is a moment later.
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')", timeout=5000)
     tab_to(page, '.error-summary a[href="#first_name"]')
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "first_name"

@@ -1,0 +1,116 @@
+"""Limits per client address on the signing path: signatures per petition (beyond which they are
+quietly flagged) and confirmations (beyond which the answer is 429).
+
+These run on every signature and confirmation of a burst, so they cost one Redis round trip for all
+of a limit's windows (`20/minute;200/hour`), or nothing but a dictionary without Redis. Flask-Limiter,
+which guards the partner API, spent more than that: a round trip per window and more for its headers,
+and without Redis its memory storage started a timer thread on most hits. Limits are written as
+Flask-Limiter's are, and parsed by the same `limits` package; windows are fixed.
+
+Keys hold the client address only as the keyed hash the database uses (`personal.ip_hash`), so a
+look at Redis tells no one who signed what.
+"""
+
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from limits import parse_many
+
+from petition.services import personal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    over: bool
+    retry_after: int = 0  # seconds until the window that was exceeded ends
+
+
+class _MemoryWindows:
+    """Counts for this process alone (each gunicorn worker counts apart: production wants Redis)."""
+
+    def __init__(self):
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._pruned_at = 0.0
+
+    def increment(self, keys: list[tuple[str, int]]) -> list[int]:
+        now = time.time()
+        with self._lock:
+            if len(self._counts) > 10_000 or now - self._pruned_at > 60:
+                self._prune(now)
+            counts = []
+            for key, _expiry in keys:
+                self._counts[key] = self._counts.get(key, 0) + 1
+                counts.append(self._counts[key])
+            return counts
+
+    def _prune(self, now: float) -> None:
+        # A key ends with the time its window ends; anything ended is dropped.
+        self._counts = {k: n for k, n in self._counts.items() if float(k.rpartition(":")[2]) > now}
+        self._pruned_at = now
+
+
+class _RedisWindows:
+    def __init__(self, url: str):
+        self.url = url
+        self._client = None
+        self._pid = None
+
+    def _redis(self):
+        import redis
+
+        if self._client is None or self._pid != os.getpid():
+            self._client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+            self._pid = os.getpid()
+        return self._client
+
+    def increment(self, keys: list[tuple[str, int]]) -> list[int]:
+        pipe = self._redis().pipeline(transaction=False)
+        for key, expiry in keys:
+            pipe.incr(key)
+            pipe.expire(key, expiry, nx=True)
+        return pipe.execute()[::2]
+
+
+class RateLimits:
+    def __init__(self, app: Flask):
+        self.prefix = app.config.get("RATELIMIT_KEY_PREFIX", "") + "petition-rl"
+        url = app.config.get("REDIS_URL")
+        self.windows = _RedisWindows(url) if url else _MemoryWindows()
+
+    def hit(self, name: str, spec: str, *scope: object, ip: str | None) -> Verdict:
+        """Count one event of `name` for this client address (within `scope`, e.g. a petition)."""
+        if not ip:
+            return Verdict(False)
+        now = time.time()
+        who = personal.ip_hash(ip)
+        keys, ends = [], []
+        for item in parse_many(spec):
+            seconds = item.get_expiry()
+            end = (math.floor(now / seconds) + 1) * seconds
+            keys.append((":".join([self.prefix, name, *map(str, scope), who, str(int(end))]), seconds + 1))
+            ends.append((item.amount, end))
+        try:
+            counts = self.windows.increment(keys)
+        except Exception as error:  # a missing Redis never turns a signature or confirmation into an error
+            log.warning("rate limit storage unavailable: %s", type(error).__name__)
+            return Verdict(False)
+        exceeded = [end for (amount, end), count in zip(ends, counts, strict=True) if count > amount]
+        if not exceeded:
+            return Verdict(False)
+        return Verdict(True, max(1, math.ceil(max(exceeded) - now)))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["rate_limits"] = RateLimits(app)
+
+
+def hit(name: str, spec: str, *scope: object, ip: str | None) -> Verdict:
+    return current_app.extensions["rate_limits"].hit(name, spec, *scope, ip=ip)
