@@ -14,9 +14,8 @@ from petition.extensions import db
 from petition.models import Milestone, OutboxMessage, Petition, Signature, SignatureStatus
 from petition.public import form_token
 from petition.services import counting, signing
-from petition.services.confirming import make_confirm_token
 from petition.timeutil import utcnow
-from tests.helpers.fixtures import form_fields, signer
+from tests.helpers.fixtures import confirm_token, form_fields, signer
 from tests.helpers.live_server import LiveServer, Reply, request
 
 pytestmark = pytest.mark.postgresql_only
@@ -55,7 +54,7 @@ def queue_pending(app, petition_id: int, people: list[tuple[str, str]]) -> list[
             signing.sign(db.session, petition, signer(address, country=country), now=utcnow())
         db.session.commit()
         ids = db.session.scalars(select(Signature.id).order_by(Signature.id)).all()
-        return [f"/confirm/{make_confirm_token(i)}" for i in ids]
+        return [f"/confirm/{confirm_token(i)}" for i in ids]
 
 
 def api(app, slug="demo") -> dict:

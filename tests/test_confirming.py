@@ -2,6 +2,7 @@
 
 import base64
 import json
+import re
 
 import itsdangerous.timed
 from sqlalchemy import select
@@ -9,8 +10,7 @@ from sqlalchemy import select
 from petition.extensions import db
 from petition.models import Signature, SignatureStatus
 from petition.public import form_token
-from petition.services.confirming import make_confirm_token
-from tests.helpers.fixtures import CONFIRM_LINK
+from tests.helpers.fixtures import CONFIRM_LINK, confirm_token
 
 
 def total(client) -> int:
@@ -91,7 +91,7 @@ def test_an_expired_link_gets_the_generic_page(app, petition_id, pending_signatu
     eight_days_ago = itsdangerous.timed.time.time() - 8 * 24 * 3600
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: eight_days_ago)
     with app.test_request_context():
-        token = make_confirm_token(signature_id)
+        token = confirm_token(signature_id)
     monkeypatch.undo()
 
     assert _generic_error(client.post(f"/confirm/{token}"))
@@ -113,7 +113,9 @@ def test_the_link_carries_no_personal_data(app, petition_id, sign_form, outbox):
     token = outbox.confirm_path("ana@example.org").rsplit("/", 1)[1]
     payload = token.split(".")[0]
     decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert set(decoded) == {"s"} and isinstance(decoded["s"], int)
+    assert set(decoded) == {"s", "d"} and isinstance(decoded["s"], int)
+    assert re.fullmatch(r"[0-9a-f]{16}", decoded["d"]), "a keyed digest of the details, not the details"
+    assert "Ana" not in token and "example" not in token
 
 
 def test_a_flagged_signature_cannot_be_confirmed(app, petition_id, sign_form, client):
@@ -123,7 +125,7 @@ def test_a_flagged_signature_cannot_be_confirmed(app, petition_id, sign_form, cl
         signature = db.session.scalars(select(Signature)).one()
         assert signature.status == SignatureStatus.FLAGGED
         with app.test_request_context():
-            token = make_confirm_token(signature.id)
+            token = confirm_token(signature.id)
 
     assert _generic_error(client.post(f"/confirm/{token}"))
     assert total(client) == 0

@@ -18,11 +18,10 @@ from petition import create_app
 from petition.extensions import db
 from petition.models import OutboxMessage, Petition, Signature, SignatureStatus
 from petition.services import counting, personal
-from petition.services.confirming import make_confirm_token
 from petition.services.petitions import create_petition
 from petition.timeutil import utcnow
 from tests.conftest import TEST_KEYS, base_config, form_token_of, migrate
-from tests.helpers.fixtures import form_fields
+from tests.helpers.fixtures import confirm_token, form_fields
 from tests.helpers.servers import Gunicorn
 
 
@@ -108,7 +107,7 @@ def test_killing_a_worker_mid_burst_loses_no_acknowledged_confirmation(app, data
             db.session.flush()
             ids.append(signature.id)
         db.session.commit()
-        links = {signature_id: f"/confirm/{make_confirm_token(signature_id)}" for signature_id in ids}
+        links = {signature_id: f"/confirm/{confirm_token(signature_id)}" for signature_id in ids}
 
     env = {**TEST_KEYS, "DATABASE_URL": database_url, "MAIL_URL": f"file://{tmp_path}/out", "COUNTER_SHARDS": "4"}
     server = Gunicorn(env, workers=2)
@@ -174,7 +173,7 @@ def test_two_recounts_at_once_correct_drift_exactly_once(app, petition_id, confi
 def test_recount_while_people_confirm_never_miscounts(app, petition_id, pending_signature):
     ids = [pending_signature(petition_id, f"r{i}@example.org", ("DE", "AT")[i % 2]) for i in range(120)]
     with app.app_context():
-        tokens = [make_confirm_token(signature_id) for signature_id in ids]
+        tokens = [confirm_token(signature_id) for signature_id in ids]
     stop = threading.Event()
 
     def keep_recounting() -> int:

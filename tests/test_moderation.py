@@ -23,7 +23,11 @@ def comparable(response):
     """Everything a client sees, except the date and the partner's own rate-limit budget (which counts
     the partner's calls, not anything about the signer)."""
     headers = tuple(
-        sorted((k, v) for k, v in response.headers.items() if k != "Date" and not k.startswith("X-RateLimit"))
+        sorted(
+            (k, v)
+            for k, v in response.headers.items()
+            if k not in ("Date", "Retry-After") and not k.startswith("X-RateLimit")
+        )
     )
     return response.status_code, headers, response.get_data()
 

@@ -46,7 +46,7 @@ def test_a_good_key_submits_a_pending_signature_credited_to_the_partner(
     client.post(outbox.confirm_path("ana@example.org"))
     assert client.get("/api/v1/petitions/demo").json["total"] == 1
     assert stats_of(client, key)["petitions"] == [
-        {"slug": "demo", "title": "Ban biometric mass surveillance", "pending": 0, "confirmed": 1}
+        {"slug": "demo", "title": "Ban biometric mass surveillance", "submitted": 1, "pending": 0, "confirmed": 1}
     ]
 
 

@@ -194,12 +194,23 @@ _SCHEMAS = {
                 "description": "Petitions you collect for, and any you brought signatures to before.",
                 "items": {
                     "type": "object",
-                    "required": ["slug", "title", "pending", "confirmed"],
+                    "required": ["slug", "title", "submitted", "pending", "confirmed"],
                     "additionalProperties": False,
                     "properties": {
                         "slug": {"type": "string"},
                         "title": {"type": "string"},
-                        "pending": {"type": "integer", "minimum": 0, "description": "Not confirmed by email yet."},
+                        "submitted": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Submissions accepted through your widget and key, whatever the address's "
+                            "state: a person who submits twice counts twice, so the figure never tells whether "
+                            "an address had signed before.",
+                        },
+                        "pending": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Submitted and not (yet) confirmed: `submitted` minus `confirmed`.",
+                        },
                         "confirmed": {"type": "integer", "minimum": 0, "description": "Confirmed and counted."},
                     },
                 },

@@ -93,7 +93,10 @@ def submit_signature(slug: str):
         return _error(404, "not_found", "No such petition.")
     if not partners.may_collect(db.session, partner, facts):
         return _error(403, "forbidden", "This key may not collect signatures for this petition.")
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # `[[[[…` a thousand deep: the parser gives up before it says "invalid"
+        return _error(400, "bad_request", "The body is not a JSON object we can read.")
     if not isinstance(body, dict):
         if not facts.is_accepting_signatures(now):
             return _not_open()
@@ -127,7 +130,13 @@ def stats():
             {
                 "partner": {"id": partner.public_id, "name": partner.name},
                 "petitions": [
-                    {"slug": r.petition.slug, "title": r.petition.title, "pending": r.pending, "confirmed": r.confirmed}
+                    {
+                        "slug": r.petition.slug,
+                        "title": r.petition.title,
+                        "submitted": r.submitted,
+                        "pending": r.pending,
+                        "confirmed": r.confirmed,
+                    }
                     for r in rows
                 ],
                 "generated_at": iso_z(utcnow()),

@@ -135,7 +135,8 @@ class Composer:
         prepared = self._prepared_for(session, row.kind, row.petition_id, locale)
         first_name = personal.unseal(row.first_name_sealed)
         values = {
-            CONFIRM_TOKEN: signature_links.CONFIRM.make(row.signature_id),
+            # The link confirms the details as they were when this email was queued (`detail`).
+            CONFIRM_TOKEN: signature_links.CONFIRM.make(row.signature_id, row.detail),
             WITHDRAW_TOKEN: signature_links.WITHDRAW.make(row.signature_id),
         }
         text = prepared.text.fill({**values, NAME: first_name})
@@ -224,7 +225,8 @@ def _compose_whole(session: Session, row: Row, locale: str) -> EmailMessage:
     petition = session.get(Petition, signature.petition_id)
     context = _signer_context(session, petition, locale, personal.unseal(signature.first_name_sealed))
     tag = bcp47(locale)
-    context["confirm_url"] = external_url("public.confirm_page", token=signature_links.CONFIRM.make(signature.id))
+    confirm_token = signature_links.CONFIRM.make(signature.id, signature.details_digest)
+    context["confirm_url"] = external_url("public.confirm_page", token=confirm_token)
     context["withdraw_url"] = external_url(
         "privacy.withdraw_page", token=signature_links.WITHDRAW.make(signature.id), lang=tag
     )

@@ -9,7 +9,7 @@ from petition.models.outbox import MailKind, MailStatus, OutboxMessage
 from petition.models.paper import PaperEntry, PaperKind
 from petition.models.partner import Partner, PartnerOrigin, PartnerPetition
 from petition.models.petition import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
-from petition.models.signature import FlagReason, Signature, SignatureStatus
+from petition.models.signature import FlagReason, Signature, SignatureStatus, SignatureSubmission
 from petition.models.translation import PetitionTranslation
 
 __all__ = [
@@ -43,4 +43,5 @@ __all__ = [
     "SignatureActivity",
     "SignatureCount",
     "SignatureStatus",
+    "SignatureSubmission",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -70,9 +71,37 @@ class Signature(Base):
     source: Mapped[str] = mapped_column(String(100), default="web")
     locale: Mapped[str] = mapped_column(String(16), default="en")
     ip_hash: Mapped[str | None] = mapped_column(String(32))
+    # Emails sent to this address about this signature on `emails_sent_on` (a day, UTC): at most
+    # MAX_EMAILS_PER_SIGNATURE a day, so nobody floods an inbox through us, and nobody can spend the
+    # owner's budget for good.
     emails_sent: Mapped[int] = mapped_column(Integer, default=0)
+    emails_sent_on: Mapped[date | None] = mapped_column(Date)
+    # Keyed digest of the details a confirmation link confirms (names, country, mailing-list choice):
+    # a link confirms what was submitted with it, never details someone else submitted later.
+    details_digest: Mapped[str | None] = mapped_column(String(16))
     flag_reason: Mapped[FlagReason | None] = mapped_column(str_enum(FlagReason, "flag_reason"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     petition: Mapped[Petition] = relationship()
+
+
+class SignatureSubmission(Base):
+    """Other details sent for a signature that is still pending (a typo fixed, or someone else using
+    the address). The signature keeps the details it was first submitted with; each submission's own
+    email carries a link that confirms exactly that submission's details, and whichever link is
+    pressed first wins. Deleted with the signature, and once it is confirmed."""
+
+    __tablename__ = "signature_submissions"
+    __table_args__ = (UniqueConstraint("signature_id", "details_digest"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"))
+    details_digest: Mapped[str] = mapped_column(String(16))
+    email_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    first_name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    last_name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    country: Mapped[str] = mapped_column(String(2))
+    keep_informed: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,11 @@
 """Public pages: the list of petitions, a petition with its signing form, and confirmation."""
 
+from enum import StrEnum
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from markupsafe import escape
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
@@ -22,11 +26,11 @@ from petition.public.pages import (
     petition_context,
     petition_text,
     public_facts,
-    signature_from_link,
     speak_signers_language,
 )
 from petition.public_cache import public_cache
-from petition.services import confirming, counting, signature_links
+from petition.rules.countries import country_name
+from petition.services import confirming, counting, personal, signature_links
 from petition.services.attribution import Channel
 from petition.services.petition_facts import facts_cache
 from petition.timeutil import utcnow
@@ -119,34 +123,78 @@ def _query_key() -> tuple:
     return tuple(sorted(request.args.items(multi=True)))
 
 
-# The confirmation page needs only these three facts about a signature.
-_SIGNATURE_STATE = text("SELECT status, petition_id, locale FROM signatures WHERE id = :signature_id")
+# What the confirmation page needs about a signature, in one indexed read.
+_SIGNATURE_STATE = text(
+    "SELECT status, petition_id, locale, details_digest, first_name_sealed, country FROM signatures WHERE id = :id"
+)
+_SUBMISSION = text(
+    "SELECT first_name_sealed, country FROM signature_submissions WHERE signature_id = :id AND details_digest = :d"
+)
 _TOKEN_SLOT = "token-slot-5e0b7a"  # noqa: S105 (a placeholder, not a secret)
+_NAME_SLOT, _COUNTRY_SLOT = "name-slot-5e0b7a", "country-slot-5e0b7a"
+
+
+class LinkState(StrEnum):
+    PENDING = "pending"  # the button confirms
+    CONFIRMED = "confirmed"  # the thanks page
+    CLOSED = "closed"  # the petition closed before the signer confirmed: not counted, and said so
+    BAD = "bad"  # forged, expired, withdrawn, flagged, or superseded by details submitted since
+
+
+def _link_state(token: str):
+    """Where a confirmation link stands, and the signature's row (None when BAD)."""
+    link = signature_links.CONFIRM.read_link(token)
+    found = db.session.connection().execute(_SIGNATURE_STATE, {"id": link.signature_id}).first() if link else None
+    row = SimpleNamespace(**found._asdict()) if found is not None else None
+    if row is None or row.status == SignatureStatus.FLAGGED:
+        return LinkState.BAD, None
+    if row.status == SignatureStatus.CONFIRMED:
+        return LinkState.CONFIRMED, row
+    if row.details_digest != link.digest:
+        # A link for other details submitted later (see signing._sign_again): the page shows those.
+        submitted = db.session.connection().execute(_SUBMISSION, {"id": link.signature_id, "d": link.digest}).first()
+        if submitted is None:
+            return LinkState.BAD, None
+        row.first_name_sealed, row.country = submitted.first_name_sealed, submitted.country
+    facts = facts_cache().by_id(db.session, row.petition_id)
+    if facts is None or not facts.is_accepting_signatures(utcnow()):
+        return LinkState.CLOSED, row
+    return LinkState.PENDING, row
 
 
 @bp.get("/confirm/<token>")
 def confirm_page(token: str):
-    """Shows a button and changes nothing: mail scanners that follow links must not confirm.
+    """Shows what is being confirmed (first name, country) and a button, and changes nothing: mail
+    scanners that follow links must not confirm.
 
     The page is the same for every signer of a petition reading it in one language but for the
-    token, so it comes from the one-second cache with the token put in."""
-    signature_id = signature_links.CONFIRM.read(token)
-    row = None
-    if signature_id is not None:
-        row = db.session.connection().execute(_SIGNATURE_STATE, {"signature_id": signature_id}).first()
-    if row is None or row.status == SignatureStatus.FLAGGED:
+    token, the name and the country, so it comes from the one-second cache with those put in."""
+    state, row = _link_state(token)
+    if state == LinkState.BAD:
         abort(400, description="confirm_link")
     speak_signers_language(row.locale)
-    confirmed = row.status == SignatureStatus.CONFIRMED
-    key = ("confirm", row.petition_id, confirmed, current_locale(), _query_key())
+    locale = current_locale()
+    key = ("confirm", row.petition_id, state, locale, _query_key())
 
     def render() -> CachedPage:
         petition = db.session.get(Petition, row.petition_id)
-        template = "public/thanks.html" if confirmed else "public/confirm.html"
-        html = render_template(template, petition=petition, text=petition_text(petition), token=token)
+        context = {"petition": petition, "text": petition_text(petition), "token": token}
+        if state == LinkState.CLOSED:
+            html = render_template("public/not_open.html", status=PetitionStatus.CLOSED, **context)
+        elif state == LinkState.CONFIRMED:
+            html = render_template("public/thanks.html", **context)
+        else:
+            html = render_template("public/confirm.html", first_name=_NAME_SLOT, country=_COUNTRY_SLOT, **context)
+        # The token is in the form's action and in every language link (which repeat this URL): each
+        # visitor's own goes back in on the way out, and no visitor's is kept in the cache.
         return CachedPage(petition.id, html.replace(token, _TOKEN_SLOT))
 
-    return public_cache().get_or_make(key, render).html.replace(_TOKEN_SLOT, token)
+    html = public_cache().get_or_make(key, render).html.replace(_TOKEN_SLOT, token)
+    if state == LinkState.PENDING:
+        first_name = personal.unseal(row.first_name_sealed)
+        country = country_name(row.country, locale)
+        html = html.replace(_NAME_SLOT, str(escape(first_name))).replace(_COUNTRY_SLOT, str(escape(country)))
+    return html, 403 if state == LinkState.CLOSED else 200
 
 
 @bp.post("/confirm/<token>")
@@ -154,15 +202,18 @@ def confirm(token: str):
     limited = rate_limits.hit("confirm", current_app.config["CONFIRM_RATE_LIMIT"], ip=request.remote_addr)
     if limited.over:
         raise TooManyRequests(retry_after=limited.retry_after)
-    signature_id = signature_links.CONFIRM.read(token)
-    if signature_id is None:
+    link = signature_links.CONFIRM.read_link(token)
+    if link is None:
         abort(400, description="confirm_link")
-    # The common case in one statement: the update succeeds only on a pending signature.
-    confirmed = confirming.confirm(db.session, signature_id, utcnow())
+    # The common case in one statement: the update succeeds only on a pending signature with the
+    # link's details, while the petition is open.
+    confirmed = confirming.confirm_link(db.session, link, utcnow())
     db.session.commit()
     if confirmed is None:
-        # Unknown, withdrawn or flagged: the generic bad-link page; otherwise it was confirmed before.
-        signature_from_link(signature_links.CONFIRM, token)
+        state, _row = _link_state(token)
+        if state == LinkState.BAD:
+            abort(400, description="confirm_link")
+        # Confirmed before (harmless), or the petition has closed: the page says which.
         return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)
     live.announce(confirmed.petition_id)
     _stamp_milestones_if_crossed(confirmed)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from petition.models import Partner, PartnerPetition, Petition, Signature, SignatureStatus
+from petition.models import Partner, PartnerPetition, Petition, Signature, SignatureActivity, SignatureStatus
 
 
 class Channel(StrEnum):
@@ -137,36 +137,44 @@ def by_partner(session: Session, petition_id: int) -> list[PartnerTally]:
     return sorted(tallies.values(), key=lambda t: (-t.total.signatures, t.partner.name))
 
 
-def _partner_source_filter(public_id: str):
+@dataclass(frozen=True)
+class PetitionTally:
+    petition: Petition
+    submitted: int  # forms and API calls accepted, whatever the address's state (a repeat counts again)
+    confirmed: int
+
+    @property
+    def pending(self) -> int:
+        """Submitted and not (yet) confirmed."""
+        return max(0, self.submitted - self.confirmed)
+
+
+def partner_counts(session: Session, partner: Partner) -> list[PetitionTally]:
+    """A partner's own figures per petition: the petitions it collects for (even with none yet) and
+    any it brought signatures to before. Nothing about anyone else's signatures.
+
+    Read from the hourly sign-up figures, where every accepted submission counts alike: a figure
+    that moved only for an address never seen before would tell a partner who has signed."""
+    rows = session.execute(
+        select(SignatureActivity.petition_id, func.sum(SignatureActivity.signed), func.sum(SignatureActivity.confirmed))
+        .where(_partner_activity_filter(partner.public_id))
+        .group_by(SignatureActivity.petition_id)
+    ).all()
+    counts: dict[int, tuple[int, int]] = {link.petition_id: (0, 0) for link in partner.petition_links}
+    for petition_id, submitted, confirmed in rows:
+        counts[petition_id] = (int(submitted or 0), int(confirmed or 0))
+    petitions = session.scalars(select(Petition).where(Petition.id.in_(counts)).order_by(Petition.slug)).all()
+    return [PetitionTally(p, *counts[p.id]) for p in petitions]
+
+
+def _partner_activity_filter(public_id: str):
     return or_(
         *(
             condition
             for channel in (Channel.WIDGET, Channel.API)
             for condition in (
-                Signature.source == f"{channel.value}:{public_id}",
-                Signature.source.startswith(f"{channel.value}:{public_id}/", autoescape=True),
+                SignatureActivity.source == f"{channel.value}:{public_id}",
+                SignatureActivity.source.startswith(f"{channel.value}:{public_id}/", autoescape=True),
             )
         )
     )
-
-
-@dataclass(frozen=True)
-class PetitionTally:
-    petition: Petition
-    pending: int
-    confirmed: int
-
-
-def partner_counts(session: Session, partner: Partner) -> list[PetitionTally]:
-    """A partner's own signatures per petition: the petitions it collects for (even with none yet) and
-    any it brought signatures to before. Nothing about anyone else's signatures."""
-    rows = session.execute(
-        select(Signature.petition_id, Signature.status, func.count())
-        .where(_partner_source_filter(partner.public_id))
-        .group_by(Signature.petition_id, Signature.status)
-    ).all()
-    counts: dict[int, Tally] = {link.petition_id: Tally() for link in partner.petition_links}
-    for petition_id, status, n in rows:
-        counts.setdefault(petition_id, Tally()).add(SignatureStatus(status), n)
-    petitions = session.scalars(select(Petition).where(Petition.id.in_(counts)).order_by(Petition.slug)).all()
-    return [PetitionTally(p, counts[p.id].pending, counts[p.id].confirmed) for p in petitions]

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
+from petition.models import Signature, SignatureStatus, SignatureSubmission
 from petition.services import activity, notifying, signature_links
 from petition.services.sql import is_postgresql, typed_text
 from petition.timeutil import UTCDateTime
@@ -22,9 +23,14 @@ from petition.timeutil import UTCDateTime
 # milestones after it commits, so the last of a racing group is sure to see the crossing.
 MILESTONE_MARGIN = 256
 
+# Confirms only while the petition accepts signatures (a closed petition's count is final), and only
+# the details the link was sent for.
 _CONFIRM = """
     UPDATE signatures SET status = 'confirmed', confirmed_at = :now
-     WHERE id = :signature_id AND status = 'pending'
+     WHERE id = :signature_id AND status = 'pending' AND (:any_details OR details_digest {same_as} :digest)
+       AND EXISTS (SELECT 1 FROM petitions p
+                    WHERE p.id = signatures.petition_id AND p.status = 'open'
+                      AND (p.closes_at IS NULL OR p.closes_at > :now) AND (p.opens_at IS NULL OR p.opens_at <= :now))
     RETURNING petition_id, country, source"""
 _COUNT = """
     INSERT INTO signature_counts (petition_id, country, shard, count, updated_at)
@@ -46,7 +52,7 @@ def _typed(sql: str):
 
 _CONFIRM_POSTGRESQL = _typed(
     f"""
-    WITH confirmed AS ({_CONFIRM}),
+    WITH confirmed AS ({_CONFIRM.format(same_as="IS NOT DISTINCT FROM")}),
     counted AS ({_COUNT.format(source="confirmed")}),
     tallied AS ({_TALLY.format(source="confirmed")})
     SELECT c.petition_id, c.country,
@@ -55,15 +61,15 @@ _CONFIRM_POSTGRESQL = _typed(
              WHERE n.petition_id = c.petition_id AND n.country = c.country)
       FROM confirmed c"""  # noqa: S608 (constants only, never input)
 )
-_CONFIRM_SQLITE = _typed(_CONFIRM)
+_CONFIRM_SQLITE = _typed(_CONFIRM.format(same_as="IS"))
 _COUNT_SQLITE = _typed(_COUNT.format(source="(SELECT :petition_id AS petition_id, :country AS country)"))
 _TALLY_SQLITE = _typed(_TALLY.format(source="(SELECT :petition_id AS petition_id, :source AS source)"))
 _FIGURES_SQLITE = text(_FIGURES)
 
 
-def make_confirm_token(signature_id: int) -> str:
-    """The payload is the signature's id only: a leaked link reveals nobody."""
-    return signature_links.CONFIRM.make(signature_id)
+def make_confirm_token(signature_id: int, digest: str | None) -> str:
+    """The payload is the signature's id and the digest of its details: a leaked link reveals nobody."""
+    return signature_links.CONFIRM.make(signature_id, digest)
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,22 @@ class Confirmed:
     country_count: int = 0
 
 
-def confirm(session: Session, signature_id: int, now: datetime) -> Confirmed | None:
+def confirm(session: Session, link: signature_links.Link | int, now: datetime) -> Confirmed | None:
     """Confirm a pending signature and count it; the caller commits. Returns None when there was
-    nothing to confirm (already confirmed, flagged, or gone), which makes repeats harmless: the
-    conditional UPDATE lets exactly one of any number of racing requests through."""
+    nothing to confirm (already confirmed, flagged, gone, its details submitted again since the link
+    was sent, or the petition closed), which makes repeats harmless: the conditional UPDATE lets
+    exactly one of any number of racing requests through.
+
+    `link` is what a confirmation link names; a bare signature id (tests, tools) confirms whatever
+    details are stored."""
+    if isinstance(link, int):
+        link, any_details = signature_links.Link(link), True
+    else:
+        any_details = False
     params = {
-        "signature_id": signature_id,
+        "signature_id": link.signature_id,
+        "digest": link.digest,
+        "any_details": any_details,
         "now": now,
         "hour": activity.hour_of(now),
         "shard": random.randrange(current_app.config["COUNTER_SHARDS"]),
@@ -101,6 +117,43 @@ def confirm(session: Session, signature_id: int, now: datetime) -> Confirmed | N
     connection.execute(_TALLY_SQLITE, params)
     total, country_count = connection.execute(_FIGURES_SQLITE, params).one()
     return Confirmed(row.petition_id, row.country, total, country_count)
+
+
+def confirm_link(session: Session, link: signature_links.Link, now: datetime) -> Confirmed | None:
+    """`confirm` for a confirmation link. A link sent for other details than the signature's first
+    ones (see signing._sign_again) first makes those the signature's details, then confirms: each
+    link confirms what was submitted with it. The caller commits."""
+    confirmed = confirm(session, link, now)
+    if confirmed is None and link.digest is not None and _adopt_submission(session, link):
+        confirmed = confirm(session, link, now)
+        session.execute(delete(SignatureSubmission).where(SignatureSubmission.signature_id == link.signature_id))
+    return confirmed
+
+
+def _adopt_submission(session: Session, link: signature_links.Link) -> bool:
+    submission = session.scalars(
+        select(SignatureSubmission).where(
+            SignatureSubmission.signature_id == link.signature_id, SignatureSubmission.details_digest == link.digest
+        )
+    ).one_or_none()
+    if submission is None:
+        return False
+    adopted = session.execute(
+        update(Signature)
+        .where(Signature.id == link.signature_id, Signature.status == SignatureStatus.PENDING)
+        .values(
+            {
+                name: getattr(submission, name)
+                for name in (*SUBMITTED_DETAILS, "email_sealed", "details_digest", "locale")
+            }
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(adopted)
+
+
+# What a submission carries besides the address and its language.
+SUBMITTED_DETAILS = ("first_name_sealed", "last_name_sealed", "country", "keep_informed")
 
 
 def may_cross_milestone(facts, confirmed: Confirmed) -> bool:

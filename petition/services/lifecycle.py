@@ -17,6 +17,7 @@ from petition.models import (
     RuleSet,
     Signature,
     SignatureStatus,
+    SignatureSubmission,
 )
 from petition.services import notifying
 from petition.services.petitions import add_months
@@ -110,6 +111,18 @@ def purge_unconfirmed(session: Session, now: datetime, token_max_age: timedelta)
             break
         deleted += session.execute(delete(Signature).where(Signature.id.in_(ids))).rowcount
         session.commit()
+    # Other details sent for a signature that has since been confirmed (through its first link) or
+    # whose links have all expired: nothing can confirm them any more.
+    session.execute(
+        delete(SignatureSubmission).where(
+            or_(
+                SignatureSubmission.created_at < cutoff,
+                SignatureSubmission.signature_id.in_(
+                    select(Signature.id).where(Signature.status != SignatureStatus.PENDING)
+                ),
+            )
+        )
+    )
     session.commit()
     return deleted
 
@@ -128,6 +141,11 @@ def purge_personal_data(session: Session, petition: Petition, now: datetime) -> 
     deleted = session.execute(
         delete(Signature).where(Signature.petition_id == petition.id, Signature.status != SignatureStatus.CONFIRMED)
     ).rowcount
+    session.execute(
+        delete(SignatureSubmission).where(
+            SignatureSubmission.signature_id.in_(select(Signature.id).where(Signature.petition_id == petition.id))
+        )
+    )
     # Mail not yet sent to the people whose details are going would fail: drop it.
     session.execute(
         delete(OutboxMessage).where(

@@ -114,6 +114,12 @@ def domain_hash(petition_id: int, ascii_domain: str) -> str:
     return _keyed_hash(f"domain:{petition_id}", ascii_domain.strip().lower())[:32]
 
 
+def details_digest(petition_id: int, first_name: str, last_name: str, country: str, keep_informed: bool) -> str:
+    """Names what a signer submitted, so that a confirmation link confirms exactly those details."""
+    details = "\x00".join([first_name, last_name, country, "1" if keep_informed else "0"])
+    return _keyed_hash(f"details:{petition_id}", details)[:16]
+
+
 def domain_of(canonical: str) -> str:
     return canonical.rpartition("@")[2]
 

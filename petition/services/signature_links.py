@@ -1,10 +1,19 @@
 """Signed links about one signature (confirm, withdraw): each purpose has its own salt, so a link made
-for one purpose never works for another, and the payload is the signature's number only."""
+for one purpose never works for another. The payload is the signature's number, and for a
+confirmation link the digest of the details it confirms (never the details themselves)."""
 
 from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
+
+
+@dataclass(frozen=True)
+class Link:
+    signature_id: int
+    # The details the link was sent for (personal.details_digest); None in links made before digests
+    # existed, which only confirm a signature whose details have not been submitted again since.
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -16,18 +25,30 @@ class SignatureLink:
     def _serializer(self) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=self.salt)
 
-    def make(self, signature_id: int) -> str:
-        return self._serializer().dumps({"s": signature_id})
+    def make(self, signature_id: int, digest: str | None = None) -> str:
+        payload = {"s": signature_id} if digest is None else {"s": signature_id, "d": digest}
+        return self._serializer().dumps(payload)
 
-    def read(self, token: str) -> int | None:
-        """The signature id, or None for a tampered, expired or wrong-purpose token."""
+    def read_link(self, token: str) -> Link | None:
+        """What the link names, or None for a tampered, expired or wrong-purpose token (or a payload
+        of the wrong shape, which only a holder of SECRET_KEY could have signed)."""
         max_age = current_app.config[self.max_age_setting] if self.max_age_setting else None
         try:
             payload = self._serializer().loads(token, max_age=max_age)
         except BadData:
             return None
-        signature_id = payload.get("s") if isinstance(payload, dict) else None
-        return signature_id if isinstance(signature_id, int) else None
+        if not isinstance(payload, dict):
+            return None
+        signature_id, digest = payload.get("s"), payload.get("d")
+        # `type`, not isinstance: a JSON `true` is a bool, which isinstance would take for the number 1.
+        if type(signature_id) is not int or not (digest is None or (type(digest) is str and len(digest) <= 32)):
+            return None
+        return Link(signature_id, digest)
+
+    def read(self, token: str) -> int | None:
+        """The signature id alone (withdrawal links, and pages that need nothing more)."""
+        link = self.read_link(token)
+        return link.signature_id if link is not None else None
 
 
 CONFIRM = SignatureLink("confirm", "signature-confirm", "CONFIRM_TOKEN_MAX_AGE")

@@ -11,17 +11,17 @@ written out as SQL once rather than built through the ORM on every request.
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from flask import current_app
-from sqlalchemy import LargeBinary, select, update
+from sqlalchemy import Date, LargeBinary, select, update
 from sqlalchemy.orm import Session
 
-from petition.models import FlagReason, MailKind, Signature, SignatureStatus
+from petition.models import FlagReason, MailKind, Signature, SignatureStatus, SignatureSubmission
 from petition.services import activity, blocklist, outbox, personal
 from petition.services.outbox import WAKE_CHANNEL
-from petition.services.sql import is_postgresql, typed_text
+from petition.services.sql import is_postgresql, typed_text, upsert_insert
 from petition.timeutil import UTCDateTime
 
 
@@ -45,16 +45,16 @@ class SignOutcome(StrEnum):
 
 _INSERT_SIGNATURE = """
     INSERT INTO signatures (petition_id, status, email_hash, email_domain_hash, email_sealed, first_name_sealed,
-                            last_name_sealed, country, keep_informed, source, locale, ip_hash, emails_sent,
-                            flag_reason, created_at)
+                            last_name_sealed, details_digest, country, keep_informed, source, locale, ip_hash,
+                            emails_sent, emails_sent_on, flag_reason, created_at)
     VALUES (:petition_id, :status, :email_hash, :email_domain_hash, :email_sealed, :first_name_sealed,
-            :last_name_sealed, :country, :keep_informed, :source, :locale, :ip_hash, :emails_sent,
-            :flag_reason, :now)
+            :last_name_sealed, :details_digest, :country, :keep_informed, :source, :locale, :ip_hash,
+            :emails_sent, :today, :flag_reason, :now)
     ON CONFLICT (petition_id, email_hash) DO NOTHING
     RETURNING id"""
 _QUEUE_CONFIRMATION = """
-    INSERT INTO outbox (kind, status, petition_id, signature_id, attempts, next_attempt_at, created_at)
-    SELECT 'confirm', 'queued', :petition_id, id, 0, :now, :now FROM {source}"""
+    INSERT INTO outbox (kind, status, petition_id, signature_id, detail, attempts, next_attempt_at, created_at)
+    SELECT 'confirm', 'queued', :petition_id, id, :details_digest, 0, :now, :now FROM {source}"""
 _TALLY_SIGN_UP = """
     INSERT INTO signature_activity (petition_id, hour, source, shard, signed, confirmed)
     SELECT :petition_id, :hour, :source, :shard, 1, 0 FROM {source} WHERE true
@@ -62,7 +62,8 @@ _TALLY_SIGN_UP = """
 
 
 def _typed(sql: str):
-    return typed_text(sql, now=UTCDateTime, hour=UTCDateTime, **dict.fromkeys(personal.SEALED_COLUMNS, LargeBinary))
+    sealed = dict.fromkeys(personal.SEALED_COLUMNS, LargeBinary)
+    return typed_text(sql, now=UTCDateTime, hour=UTCDateTime, today=Date, **sealed)
 
 
 # PostgreSQL: one round trip. The outbox row and the tally exist only if the signature was new and
@@ -108,6 +109,8 @@ def sign(
     status = SignatureStatus.FLAGGED if flag is not None else SignatureStatus.PENDING
     source = source[:100]
     params = {
+        "details_digest": _digest(petition.id, signer),
+        "today": now.astimezone(UTC).date(),
         "petition_id": petition.id,
         "status": status.value,
         "email_hash": digest,
@@ -143,10 +146,17 @@ def sign(
 def _sign_again(
     session: Session, petition, signer: SignerInput, digest: str, *, now: datetime, source: str, locale: str, ip
 ) -> SignOutcome:
-    """The address has a signature here already: mail its owner, and let a pending one take the
-    latest details (so a person can fix a typo)."""
+    """The address has a signature here already: mail its owner again.
+
+    A pending signature keeps the details it was first submitted with; other details (a typo fixed,
+    or someone else using the address) are kept beside it, and the new email's link confirms those,
+    while the first email's link still confirms the first details. A flagged signature was never
+    mailed, so it simply takes the new details.
+
+    Every accepted attempt counts as a sign-up in the hourly figures, whatever the address's state,
+    so that no figure a partner can read moves differently for a new, a pending or a confirmed address."""
     existing = session.execute(
-        select(Signature.id, Signature.status, Signature.source)
+        select(Signature.id, Signature.status, Signature.details_digest)
         .where(Signature.petition_id == petition.id, Signature.email_hash == digest)
         .with_for_update()
     ).one_or_none()
@@ -154,27 +164,56 @@ def _sign_again(
         # Deleted (withdrawn, invalidated, purged) between the insert that found it and this read:
         # the address is free again, so this is a first signature after all.
         return sign(session, petition, signer, now=now, source=source, locale=locale, ip=ip)
+    activity.record(session, petition.id, source, now, signed=1)
     if existing.status == SignatureStatus.CONFIRMED:
         sent = outbox.mail_signer(session, existing.id, petition.id, MailKind.ALREADY_SIGNED, now)
         return SignOutcome.ALREADY_SIGNED if sent else SignOutcome.MAIL_LIMIT
-    session.execute(
-        update(Signature)
-        .where(Signature.id == existing.id)
-        .values(
-            **_sealed_fields(signer),
-            country=signer.country,
-            keep_informed=signer.keep_informed,
-            locale=locale,
-            status=SignatureStatus.PENDING,
-            flag_reason=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    details = _digest(petition.id, signer)
     if existing.status == SignatureStatus.FLAGGED:
-        # Flagged signatures were never in the sign-up figures: they enter them now.
-        activity.record(session, petition.id, existing.source, now, signed=1)
-    sent = outbox.mail_signer(session, existing.id, petition.id, MailKind.CONFIRM, now)
+        session.execute(
+            update(Signature)
+            .where(Signature.id == existing.id)
+            .values(
+                **_sealed_fields(signer),
+                details_digest=details,
+                country=signer.country,
+                keep_informed=signer.keep_informed,
+                locale=locale,
+                status=SignatureStatus.PENDING,
+                flag_reason=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    elif details != existing.details_digest:
+        _keep_submission(session, existing.id, signer, details, locale, now)
+    sent = outbox.mail_signer(session, existing.id, petition.id, MailKind.CONFIRM, now, digest=details)
     return SignOutcome.RESENT if sent else SignOutcome.MAIL_LIMIT
+
+
+def _keep_submission(session: Session, signature_id: int, signer: SignerInput, details: str, locale: str, now) -> None:
+    row = {
+        "signature_id": signature_id,
+        "details_digest": details,
+        **_sealed_fields(signer),
+        "country": signer.country,
+        "keep_informed": signer.keep_informed,
+        "locale": locale,
+        "created_at": now,
+    }
+    statement = upsert_insert(session, SignatureSubmission).values(**row)
+    # The same details sent again: the latest sealing and language win (sealed values differ each time).
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["signature_id", "details_digest"],
+            set_={name: statement.excluded[name] for name in ("email_sealed", "locale", "created_at")},
+        )
+    )
+
+
+def _digest(petition_id: int, signer: SignerInput) -> str:
+    return personal.details_digest(
+        petition_id, signer.first_name, signer.last_name, signer.country, signer.keep_informed
+    )
 
 
 def _sealed_fields(signer: SignerInput) -> dict[str, bytes]:

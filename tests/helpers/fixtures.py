@@ -62,6 +62,14 @@ def pending_signature(app):
     return make
 
 
+def confirm_token(signature_id: int) -> str:
+    """The token of the confirmation link the signature's latest email carries (in an app context)."""
+    from sqlalchemy import select
+
+    digest = db.session.scalar(select(Signature.details_digest).where(Signature.id == signature_id))
+    return confirming.make_confirm_token(signature_id, digest)
+
+
 @pytest.fixture
 def confirmed_signature(app, pending_signature):
     def make(petition_id: int, email_address="ana@example.org", country="DE") -> int:
