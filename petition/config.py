@@ -72,7 +72,7 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "EMAIL_CHECK_DELIVERABILITY": str(setting("EMAIL_CHECK_DELIVERABILITY", "")).lower() in {"1", "true", "yes"},
         "CONFIRM_TOKEN_MAX_AGE": CONFIRM_TOKEN_DAYS * 24 * 3600,
         "SIGN_FORM_MAX_AGE": 24 * 3600,
-        "MAX_EMAILS_PER_SIGNATURE": 5,
+        "MAX_EMAILS_PER_SIGNATURE": int(setting("MAX_EMAILS_PER_SIGNATURE", 5)),  # a day, per signature
         "COUNTER_SHARDS": int(setting("COUNTER_SHARDS", 16)),
         # Who is responsible for the signers' data (GDPR controller), shown on /privacy.
         "PRIVACY_CONTROLLER": setting("PRIVACY_CONTROLLER", "the organisers of each campaign"),

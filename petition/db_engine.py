@@ -127,6 +127,8 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # a read outside any transaction (services.sql.read_first)
         if not _wants_write_lock():
             connection.exec_driver_sql("BEGIN")
             return

@@ -147,3 +147,24 @@ def test_deeply_nested_json_gets_the_apis_error_document(app, client, petition_i
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
         )
         assert response.status_code == 400 and response.json["error"] == "bad_request"
+
+
+def test_rate_limit_keys_in_redis_never_hold_a_client_address(app_config, petition_id, redis_url):
+    import redis
+
+    from petition import create_app
+    from tests.conftest import form_token_of
+    from tests.helpers.fixtures import form_fields
+
+    app = create_app({**app_config, "REDIS_URL": redis_url})
+    client = app.test_client()
+    address = "203.0.113.77"
+    environ = {"REMOTE_ADDR": address}
+    token = form_token_of(client.get("/p/demo", environ_base=environ).get_data(as_text=True))
+    client.post("/p/demo/sign", data=form_fields(form_token=token), environ_base=environ)
+    client.post("/confirm/not-a-token", environ_base=environ)
+    client.post("/api/v1/petitions/demo/signatures", json={}, environ_base=environ)  # no key: limited per address
+
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).keys("*")]
+    assert keys, "the limits were counted in Redis"
+    assert not [key for key in keys if address in key], "no key names the client's address"

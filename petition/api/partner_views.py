@@ -11,7 +11,7 @@ from petition.extensions import client_address, db, limiter
 from petition.intake import Door, Verdict
 from petition.models import Partner, PetitionStatus
 from petition.public.forms import SOURCE_CODE
-from petition.services import attribution, partners
+from petition.services import attribution, partners, personal
 from petition.services.attribution import Channel
 from petition.services.petition_facts import facts_cache
 from petition.timeutil import iso_z, utcnow
@@ -32,9 +32,10 @@ def current_partner() -> Partner | None:
 
 
 def rate_limit_key() -> str:
-    """Per key for partners; per address for requests without a valid key."""
+    """Per key for partners; per address for requests without a valid key, which the rate-limit
+    storage (Redis) holds only as the same keyed hash the database uses, never in clear."""
     partner = current_partner()
-    return f"partner:{partner.public_id}" if partner else f"ip:{client_address()}"
+    return f"partner:{partner.public_id}" if partner else f"ip:{personal.ip_hash(client_address())}"
 
 
 def partner_rate_limit() -> str:

@@ -33,6 +33,7 @@ from petition.rules.countries import country_name
 from petition.services import confirming, counting, personal, signature_links
 from petition.services.attribution import Channel
 from petition.services.petition_facts import facts_cache
+from petition.services.sql import read_first
 from petition.timeutil import utcnow
 
 bp = Blueprint("public", __name__)
@@ -144,7 +145,7 @@ class LinkState(StrEnum):
 def _link_state(token: str):
     """Where a confirmation link stands, and the signature's row (None when BAD)."""
     link = signature_links.CONFIRM.read_link(token)
-    found = db.session.connection().execute(_SIGNATURE_STATE, {"id": link.signature_id}).first() if link else None
+    found = read_first(db.session, _SIGNATURE_STATE, {"id": link.signature_id}) if link else None
     row = SimpleNamespace(**found._asdict()) if found is not None else None
     if row is None or row.status == SignatureStatus.FLAGGED:
         return LinkState.BAD, None
@@ -152,7 +153,7 @@ def _link_state(token: str):
         return LinkState.CONFIRMED, row
     if row.details_digest != link.digest:
         # A link for other details submitted later (see signing._sign_again): the page shows those.
-        submitted = db.session.connection().execute(_SUBMISSION, {"id": link.signature_id, "d": link.digest}).first()
+        submitted = read_first(db.session, _SUBMISSION, {"id": link.signature_id, "d": link.digest})
         if submitted is None:
             return LinkState.BAD, None
         row.first_name_sealed, row.country = submitted.first_name_sealed, submitted.country

@@ -1,7 +1,10 @@
 """Small portable SQL helpers for the two databases this service runs on."""
 
+import weakref
+
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 
@@ -20,3 +23,17 @@ def typed_text(sql: str, **types) -> TextClause:
     """A `text()` statement whose named parameters get column types (so that datetimes are stored as
     the ORM stores them, in UTC, and bytes as bytes). Only the parameters the text uses are typed."""
     return text(sql).bindparams(*(bindparam(name, type_=kind) for name, kind in types.items() if f":{name}" in sql))
+
+
+_autocommit_engines: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+
+
+def read_first(session: Session, statement, params: dict):
+    """One row, read outside any transaction. A read on the hot path (a confirmation page) that
+    went through the request's session would cost a BEGIN and a ROLLBACK around it."""
+    engine = session.get_bind()
+    autocommit = _autocommit_engines.get(engine)
+    if autocommit is None:
+        autocommit = _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as connection:
+        return connection.execute(statement, params).first()
