@@ -123,10 +123,11 @@ def app_config(database_url, tmp_path) -> dict:
 
 
 @pytest.fixture
-def app(app_config):
+def app(app_config, tmp_path):
     """No application context is left pushed: each request, and each `with app.app_context()` in a
-    test, gets its own session, as in production."""
-    app = create_app(app_config)
+    test, gets its own session, as in production. Its instance folder is the test's own (`demo`
+    writes the organiser's password there)."""
+    app = create_app(app_config, instance_path=tmp_path / "instance")
     yield app
     with app.app_context():
         db.engine.dispose()
