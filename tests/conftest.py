@@ -163,9 +163,14 @@ def form_token_of(html: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """A postgresql_only test has no SQLite variant to run: drop that variant instead of skipping it."""
+    """A postgresql_only test has no SQLite variant to run: drop that variant instead of skipping it.
+
+    Browser tests share one xdist worker (under `--dist loadgroup`): one Chromium at a time, not one
+    per worker, and their short on-screen timeouts do not race a second browser for the two cores."""
     kept, dropped = [], []
     for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
         (dropped if on_sqlite and item.get_closest_marker("postgresql_only") else kept).append(item)
