@@ -57,8 +57,11 @@ run: install
 
 ## Run the whole suite. PostgreSQL, Redis and Chromium tests run when TEST_DATABASE_URL,
 ## TEST_REDIS_URL and /usr/bin/chromium are there, and are reported as skipped otherwise.
+## In parallel: one pytest-xdist worker per core, each with its own databases (tests/conftest.py);
+## tests of one xdist_group run on one worker. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
 test: install-dev
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

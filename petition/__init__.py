@@ -9,8 +9,14 @@ from petition.config import build_config
 from petition.form_decoding import PetitionRequest
 
 
-def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+def create_app(config: dict | None = None, instance_path: Path | None = None) -> Flask:
+    """`instance_path` (absolute) replaces the top-level instance/ folder: tests give each app its own."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        instance_relative_config=True,
+        instance_path=str(instance_path) if instance_path else None,
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(build_config(Path(app.instance_path), config))
     app.request_class = PetitionRequest  # bad UTF-8 in a form becomes U+FFFD, refused by validation

@@ -4,6 +4,12 @@ PostgreSQL runs when TEST_DATABASE_URL names a server: the suite creates its own
 parallel runs never meet), migrates it once, and empties every table before each test. Each test
 gets its own SQLite file, copied from one migrated template. With REQUIRE_TEST_SERVICES=1 (CI), a
 missing service fails the run instead of skipping.
+
+Under pytest-xdist (`make test` runs the suite on several workers) every "once" above is once per
+worker: session fixtures live in the worker's process and its own temporary folder, so each worker
+has its own PostgreSQL database and SQLite template. What lives outside the process is named per
+worker too: Redis keys and channels (RUN_NAMESPACE), each app's instance folder (a per-test one),
+server ports (port 0). See also helpers/log_guard.py, which reports the workers' findings at the end.
 """
 
 import os
@@ -32,6 +38,10 @@ pytest_plugins = [
 ]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_TEST_SERVICES") == "1"
+# This process's names in shared services (Redis): parallel workers, and runs of other checkouts on
+# the same server, never count each other's rate-limit hits or hear each other's live updates.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+RUN_NAMESPACE = f"petition-test-{WORKER}-{uuid.uuid4().hex[:8]}"
 TEST_KEYS = {
     "SECRET_KEY": "test-secret-key",
     "DATA_KEYS": "q0Tz0bRrp2m5gdGyvCZ_4f0C0hO0b4cCLNAsZ4h7T8c=",
@@ -39,6 +49,9 @@ TEST_KEYS = {
     # Bursts in tests come from one address; tests of the limits themselves set their own.
     "SIGN_RATE_LIMIT": "100000/minute",
     "CONFIRM_RATE_LIMIT": "100000/minute",
+    # Tests of the limiter or of live updates through Redis set their own, narrower names.
+    "RATELIMIT_KEY_PREFIX": RUN_NAMESPACE,
+    "LIVE_CHANNEL": f"{RUN_NAMESPACE}-live",
 }
 
 
@@ -85,7 +98,7 @@ def postgresql_url(tmp_path_factory):
     if not server:
         missing_service("PostgreSQL tests need TEST_DATABASE_URL")
     server_url = make_url(server.replace("postgresql+psycopg://", "postgresql://", 1))
-    name = f"petition_test_{uuid.uuid4().hex[:12]}"
+    name = f"petition_test_{WORKER}_{uuid.uuid4().hex[:12]}"
     conninfo = server_url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
@@ -124,10 +137,11 @@ def app_config(database_url, tmp_path) -> dict:
 
 
 @pytest.fixture
-def app(app_config):
+def app(app_config, tmp_path):
     """No application context is left pushed: each request, and each `with app.app_context()` in a
-    test, gets its own session, as in production."""
-    app = create_app(app_config)
+    test, gets its own session, as in production. Its instance folder is the test's own (`demo`
+    writes the organiser's password there)."""
+    app = create_app(app_config, instance_path=tmp_path / "instance")
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -151,9 +165,14 @@ def form_token_of(html: str) -> str:
 
 def pytest_collection_modifyitems(config, items):
     """A postgresql_only test has no SQLite variant to run, a sqlite_only test no PostgreSQL one: drop
-    that variant instead of skipping it."""
+    that variant instead of skipping it.
+
+    Browser tests share one xdist worker (under `--dist loadgroup`): one Chromium at a time, not one
+    per worker, and their short on-screen timeouts do not race a second browser for the two cores."""
     kept, dropped = [], []
     for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
         callspec = getattr(item, "callspec", None)
         database = callspec.params.get("database_url") if callspec is not None else None
         other = {"sqlite": "postgresql_only", "postgresql": "sqlite_only"}.get(database)

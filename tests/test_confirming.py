@@ -10,6 +10,7 @@ from sqlalchemy import select
 from petition.extensions import db
 from petition.models import Signature, SignatureStatus
 from petition.public import form_token
+from petition.services import signature_links
 from tests.helpers.fixtures import CONFIRM_LINK, confirm_token
 
 
@@ -99,11 +100,14 @@ def test_an_expired_link_gets_the_generic_page(app, petition_id, pending_signatu
 
 
 def test_a_token_made_for_another_purpose_is_refused(app, petition_id, pending_signature, client):
-    pending_signature(petition_id)
+    signature_id = pending_signature(petition_id)
     with app.test_request_context():
-        other_purpose = form_token.issue(petition_id)  # signed with the same key, another salt
+        # Signed with the same key under another salt; the withdrawal link even carries the same payload.
+        other_purposes = [form_token.issue(petition_id), signature_links.WITHDRAW.make(signature_id)]
 
-    assert _generic_error(client.post(f"/confirm/{other_purpose}"))
+    for token in other_purposes:
+        assert _generic_error(client.get(f"/confirm/{token}"))
+        assert _generic_error(client.post(f"/confirm/{token}"))
     assert total(client) == 0
 
 
@@ -135,5 +139,6 @@ def test_confirmation_pages_do_not_leak_the_token(app, petition_id, sign_form, c
     sign_form(email="ana@example.org")
     outbox.deliver()
     page = client.get(outbox.confirm_path("ana@example.org"))
+    assert page.status_code == 200
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store"

@@ -1,5 +1,7 @@
 """The message catalogues as tests see them: compiled when missing or stale (as `make` does at install)."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,11 @@ def compile_catalogues() -> None:
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as source:
                 catalog = read_po(source, locale=po.parts[-3])
-            with mo.open("wb") as target:
+            # Written aside, then renamed: a parallel worker reading the catalogue never sees half of it.
+            with tempfile.NamedTemporaryFile(dir=mo.parent, prefix=".messages-", suffix=".mo", delete=False) as target:
                 write_mo(target, catalog)
+            os.chmod(target.name, 0o644)
+            os.replace(target.name, mo)
 
 
 @pytest.fixture(scope="session")

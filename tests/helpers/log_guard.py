@@ -2,7 +2,10 @@
 
 Every log record emitted by the app and the libraries that serve it during the whole run is kept;
 when the run ends, any record that contains a test signer's email or name, a signature link token or
-a test password fails the run. (Test-only tools, such as the SMTP sink, are not listened to.)"""
+a test password fails the run. (Test-only tools, such as the SMTP sink, are not listened to.)
+
+Under pytest-xdist each worker listens to its own process and hands what it found to the controller,
+which fails the run: a worker's exit status alone would not."""
 
 import logging
 import re
@@ -51,10 +54,24 @@ def pytest_configure(config):
         logging.getLogger(name).setLevel(logging.INFO)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the xdist controller: gather what a worker found (a crashed worker's list may be missing)."""
+    leaks = getattr(node, "workeroutput", {}).get("log_leaks")
+    if leaks is None:
+        _collector.leaks.append(f"worker {node.gateway.id} ended without reporting its logs: they went unchecked")
+    else:
+        _collector.leaks.extend(leaks)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     if _collector not in logging.getLogger().handlers:
         _collector.leaks.append("the log guard was detached from the root logger: logs went unchecked")
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports for the whole run
+        workeroutput["log_leaks"] = list(_collector.leaks)
+        return
     if _collector.leaks:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter:

@@ -51,6 +51,19 @@ class PrivatePostgres:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
 
+    def start_on_a_free_port(self, attempts: int = 3) -> None:
+        """PostgreSQL cannot listen on port 0: a port found free may be taken (by a parallel worker,
+        another checkout's tests) before the server binds it, so try another one."""
+        for attempt in range(attempts):
+            try:
+                return self.start()
+            except subprocess.CalledProcessError:
+                log = (self.dir / "log").read_text(errors="replace") if (self.dir / "log").exists() else ""
+                if attempt == attempts - 1 or "could not bind" not in log:
+                    raise
+                (self.dir / "log").unlink()
+                self.port = free_port()
+
     def stop(self, mode: str = "immediate") -> None:
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
 
@@ -68,20 +81,21 @@ def private_postgres():
         if os.environ.get("REQUIRE_TEST_SERVICES") == "1":
             pytest.fail(f"cannot create a private PostgreSQL cluster: {error}")
         pytest.skip(f"cannot create a private PostgreSQL cluster: {error}")
-    server.start()
+    server.start_on_a_free_port()
     yield server
     server.destroy()
 
 
 class Gunicorn:
-    """`gunicorn wsgi:app` in a subprocess on a free port, configured through the environment."""
+    """`gunicorn wsgi:app` in a subprocess, configured through the environment, on a port the kernel
+    picks (port 0, read back from its log): no other server started meanwhile can hold it."""
 
     def __init__(self, env: dict[str, str], workers: int = 2):
-        self.port = free_port()
+        self.port: int | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         command = [
             sys.executable, "-m", "gunicorn", "wsgi:app", "--workers", str(workers),
-            "--bind", f"127.0.0.1:{self.port}", "--no-control-socket", "--graceful-timeout", "2",
+            "--bind", "127.0.0.1:0", "--no-control-socket", "--graceful-timeout", "2",
         ]  # fmt: skip
         self.process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT
@@ -95,7 +109,10 @@ class Gunicorn:
     def _wait_ready(self, workers: int) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if len(self.worker_pids()) >= workers:
+            if self.port is None:
+                listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", Path(self.log.name).read_text())
+                self.port = int(listening.group(1)) if listening else None
+            if self.port is not None and len(self.worker_pids()) >= workers:
                 try:
                     socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                     return

@@ -1,5 +1,6 @@
-"""`flask --app wsgi close-expired` and `purge`: the scheduled housekeeping (run them from cron or a
-systemd timer, e.g. every few minutes and daily)."""
+"""`flask --app wsgi close-expired` and `purge`: the scheduled housekeeping.
+
+Run them from cron or a systemd timer, e.g. every few minutes and daily."""
 
 from datetime import timedelta
 

@@ -4,31 +4,23 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from petition.cli.common import fail, petition_or_fail
 from petition.db_engine import write_intent
 from petition.extensions import db
-from petition.models import Partner, Petition
+from petition.models import Partner
 from petition.services import attribution, partners
-from petition.services.petitions import get_by_slug
 from petition.timeutil import utcnow
 
 
-def _fail(message: str):
-    raise click.ClickException(message)
-
-
-def _petition(slug: str) -> Petition:
-    return get_by_slug(db.session, slug) or _fail(f"No petition '{slug}'.")
-
-
 def _partner(public_id: str) -> Partner:
-    return partners.get_by_public_id(db.session, public_id) or _fail(f"No partner '{public_id}'.")
+    return partners.get_by_public_id(db.session, public_id) or fail(f"No partner '{public_id}'.")
 
 
 def _origin(url: str) -> str:
     try:
         return partners.normalise_origin(url)
     except ValueError as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 def register(app: Flask) -> None:
@@ -43,7 +35,7 @@ def register(app: Flask) -> None:
     def create(name, origins, slugs):
         """Register a partner; prints its id and its API key (shown this once)."""
         with write_intent():
-            petitions = [_petition(slug) for slug in slugs]
+            petitions = [petition_or_fail(slug) for slug in slugs]
             try:
                 new = partners.create_partner(
                     db.session, name=name, origins=list(origins), petitions=petitions, now=utcnow()
@@ -51,7 +43,7 @@ def register(app: Flask) -> None:
                 db.session.commit()
             except partners.PartnerInvalid as error:
                 db.session.rollback()
-                _fail(str(error))
+                fail(str(error))
         click.echo(f"id: {new.partner.public_id}")
         click.echo(f"key: {new.key}")
 
@@ -62,7 +54,7 @@ def register(app: Flask) -> None:
         with write_intent():
             partner = _partner(partner_id)
             if not partner.is_active:
-                _fail(f"Partner '{partner_id}' is revoked.")
+                fail(f"Partner '{partner_id}' is revoked.")
             new = partners.rotate_key(db.session, partner, utcnow())
             db.session.commit()
         click.echo(f"key: {new.key}")
@@ -95,7 +87,7 @@ def register(app: Flask) -> None:
         origin = _origin(url)
         with write_intent():
             if not partners.remove_origin(db.session, _partner(partner_id), url):
-                _fail(f"Partner {partner_id} has no origin {origin}.")
+                fail(f"Partner {partner_id} has no origin {origin}.")
             db.session.commit()
         click.echo(f"Partner {partner_id} may no longer show the widget on {origin}.")
 
@@ -105,7 +97,7 @@ def register(app: Flask) -> None:
     def allow(partner_id, slug):
         """Let the partner collect for another petition."""
         with write_intent():
-            partners.allow_petition(db.session, _partner(partner_id), _petition(slug), utcnow())
+            partners.allow_petition(db.session, _partner(partner_id), petition_or_fail(slug), utcnow())
             db.session.commit()
         click.echo(f"Partner {partner_id} may collect for '{slug}'.")
 
@@ -115,8 +107,8 @@ def register(app: Flask) -> None:
     def disallow(partner_id, slug):
         """Stop the partner collecting for a petition (what it collected stays credited)."""
         with write_intent():
-            if not partners.disallow_petition(db.session, _partner(partner_id), _petition(slug)):
-                _fail(f"Partner {partner_id} does not collect for '{slug}'.")
+            if not partners.disallow_petition(db.session, _partner(partner_id), petition_or_fail(slug)):
+                fail(f"Partner {partner_id} does not collect for '{slug}'.")
             db.session.commit()
         click.echo(f"Partner {partner_id} no longer collects for '{slug}'.")
 
@@ -125,7 +117,7 @@ def register(app: Flask) -> None:
     def list_partners(slug):
         """Partners, their sites and petitions (with counts when --petition is given)."""
         if slug:
-            for row in attribution.by_partner(db.session, _petition(slug).id):
+            for row in attribution.by_partner(db.session, petition_or_fail(slug).id):
                 total = row.total
                 rate = f"{total.confirmation_rate:.0%}" if total.confirmation_rate is not None else "-"
                 click.echo(
