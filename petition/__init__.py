@@ -5,16 +5,19 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from petition import routing
 from petition.config import build_config
 from petition.form_decoding import PetitionRequest
+from petition.routing import PetitionFlask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    app = PetitionFlask(__name__, template_folder="../templates", instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(build_config(Path(app.instance_path), config))
     app.request_class = PetitionRequest  # bad UTF-8 in a form becomes U+FFFD, refused by validation
     app.json.sort_keys = False  # keep the documented field order of the JSON API
+    routing.register(app)  # first: its check runs before every other request hook
     register_extensions(app)
     register_blueprints(app)
 
