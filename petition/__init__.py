@@ -21,13 +21,13 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from petition import cli, errors, headers, i18n, log_redaction
+    from petition import cli, errors, headers, i18n, policy
 
+    policy.install(app)
     i18n.register(app)
     errors.register(app)
     headers.register(app)
     cli.register(app)
-    log_redaction.install()
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Only the configured number of proxies are believed; a client's own X-Forwarded-For is not.
@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from petition.embed.views import bp as embed_bp
     from petition.extensions import csrf
     from petition.live.views import bp as live_bp
+    from petition.policy import for_blueprint
     from petition.privacy.views import bp as privacy_bp
     from petition.public.views import bp as public_bp
 
@@ -69,6 +70,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     csrf.exempt(partner_api_bp)
     csrf.exempt(embed_bp)
+    # The partner API is part of the JSON API (its views declare nothing of their own).
+    for_blueprint(partner_api_bp, json_errors=True, language_cookie=False)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)

@@ -5,19 +5,13 @@ so are the error pages (404, 405, 400) that come before or instead of a view."""
 import pytest
 
 from petition import create_app
-from petition.embed.views import WIDGET_ENDPOINTS
 from petition.extensions import db
-from tests.helpers.routes import all_rules, url_for_rule
+from tests.helpers.routes import all_rules, endpoints_with, url_for_rule
 
-TOKEN_ENDPOINTS = {
-    "public.confirm_page",
-    "public.confirm",
-    "privacy.withdraw_page",
-    "privacy.withdraw",
-    "organiser.accept_invite",
-}
+WIDGET_ENDPOINTS = endpoints_with("frameable")
+TOKEN_ENDPOINTS = endpoints_with("token_in_url")
 # Pages that show personal data or a secret, or are about one signature: never kept by any cache.
-NO_STORE_ENDPOINTS = TOKEN_ENDPOINTS | {"embed.widget", "embed.sign", "embed.check_email"}
+NO_STORE_ENDPOINTS = TOKEN_ENDPOINTS | WIDGET_ENDPOINTS | endpoints_with("private")
 
 
 RULES = all_rules()
@@ -61,7 +55,7 @@ def assert_class_headers(response, endpoint: str | None, https: bool) -> None:
     assert_common_headers(response, framable=endpoint in WIDGET_ENDPOINTS)
     if endpoint in TOKEN_ENDPOINTS:
         assert response.headers["Referrer-Policy"] == "no-referrer", f"{where}: the token could leak through Referer"
-    if endpoint in NO_STORE_ENDPOINTS or (endpoint or "").startswith("organiser."):
+    if endpoint in NO_STORE_ENDPOINTS:
         assert "no-store" in response.headers.get("Cache-Control", ""), f"{where}: may be cached"
     hsts = response.headers.get("Strict-Transport-Security")
     if https:
@@ -90,10 +84,13 @@ ERRORS = [
     ("GET", "/embed/no-such-petition", 404, "embed.widget"),
     ("GET", "/organiser/p/no-such-petition", 404, "organiser.dashboard"),
     ("GET", "/api/v1/petitions/no-such-petition", 404, "api.get_petition"),
-    ("DELETE", "/p/demo", 405, None),
-    ("GET", "/p/demo/sign", 405, None),
-    ("GET", "/embed/demo/sign", 405, None),
-    ("PUT", "/api/v1/petitions/demo/signatures", 405, None),
+    # A wrong method on a known URL gets that URL's headers: framable inside the widget, no Referer on token pages.
+    ("DELETE", "/p/demo", 405, "public.petition_page"),
+    ("GET", "/p/demo/sign", 405, "public.sign"),
+    ("GET", "/embed/demo/sign", 405, "embed.sign"),
+    ("PUT", "/api/v1/petitions/demo/signatures", 405, "partner_api.submit_signature"),
+    ("PUT", "/confirm/not-a-token", 405, "public.confirm"),
+    ("GET", "/organiser/nothing-here", 404, "organiser.dashboard"),
     ("GET", "/confirm/not-a-token", 400, "public.confirm_page"),
     ("POST", "/confirm/not-a-token", 400, "public.confirm"),
     ("GET", "/withdraw/not-a-token", 400, "privacy.withdraw_page"),

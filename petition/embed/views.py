@@ -12,6 +12,7 @@ from petition.embed.options import THEMES, WidgetOptions, supported_languages
 from petition.embed.snippet import embed_code
 from petition.extensions import db
 from petition.models import Partner, Petition
+from petition.policy import english_only, for_blueprint, frameable
 from petition.public import form_token
 from petition.public.abuse import looks_automated
 from petition.public.forms import SignForm
@@ -25,9 +26,9 @@ from petition.services.petitions import allowed_countries
 from petition.timeutil import utcnow
 
 bp = Blueprint("embed", __name__)
-
-# The endpoints that render inside a partner's iframe: headers.py lets the partner's sites frame them.
-WIDGET_ENDPOINTS = frozenset({"embed.widget", "embed.sign", "embed.check_email"})
+# Served inside other sites, whose cookies browsers drop: a language chosen here is not remembered.
+# The pages that render in a partner's iframe are `@frameable`: headers.py lets the partner's sites frame them.
+for_blueprint(bp, language_cookie=False)
 
 
 @bp.get("/embed.js")
@@ -127,6 +128,7 @@ def _fresh_widget(slug: str, options: WidgetOptions) -> CachedPage:
     return CachedPage(petition.id, _widget_html(petition, options, _widget_partner(petition, options), form))
 
 
+@frameable
 @bp.get("/embed/<slug>")
 def widget(slug: str):
     """Like our own page, the widget is rendered at most once a second per process for each set of
@@ -137,6 +139,7 @@ def widget(slug: str):
     return _uncached(form_token.fill_slot(page.html, page.petition_id))
 
 
+@frameable
 @bp.post("/embed/<slug>/sign")
 def sign(slug: str):
     petition = get_public_petition(slug)
@@ -172,6 +175,7 @@ def sign(slug: str):
     return redirect(url_for("embed.check_email", slug=petition.slug, **options.query()), code=303)
 
 
+@frameable
 @bp.get("/embed/<slug>/check-email")
 def check_email(slug: str):
     petition = get_public_petition(slug)
@@ -180,6 +184,7 @@ def check_email(slug: str):
     return _render("embed/check_email.html", petition, options, partner)
 
 
+@english_only
 @bp.get("/p/<slug>/share")
 def share(slug: str):
     """For partners: the embed code to copy, a live preview, and how to use the API."""

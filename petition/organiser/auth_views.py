@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from petition.extensions import db
 from petition.organiser.forms import LoginForm, SetPasswordForm
 from petition.organiser.login import OrganiserLogin, safe_next
+from petition.policy import login_free, token_in_url
 from petition.services import accounts, login_throttle, organiser_sessions, team
 from petition.timeutil import utcnow
 
@@ -30,6 +31,7 @@ def _start_session(organiser) -> None:
     login_user(OrganiserLogin(organiser, token))
 
 
+@login_free
 def login():
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
@@ -69,6 +71,8 @@ def logout():
     return redirect(url_for("organiser.login"), code=303)
 
 
+@login_free
+@token_in_url
 def accept_invite(token: str):
     organiser = team.organiser_for_invite(db.session, token)
     if organiser is None:

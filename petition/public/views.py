@@ -13,6 +13,7 @@ from petition.extensions import db, limiter
 from petition.formatting import format_day, format_share, plural_forms
 from petition.i18n import current_locale, lang_arg
 from petition.models import Petition, PetitionStatus, Signature, SignatureCount, SignatureStatus
+from petition.policy import token_in_url, unlimited
 from petition.public import form_token
 from petition.public.abuse import looks_automated
 from petition.public.forms import SOURCE_CODE, SignForm
@@ -118,6 +119,7 @@ def _render_petition_page(slug: str, source: str) -> CachedPage:
     return CachedPage(petition.id, render_template("public/petition.html", **petition_context(petition, form)))
 
 
+@unlimited
 @bp.get("/p/<slug>")
 def petition_page(slug: str):
     """Everyone sees the same page but for their form token, so the page is rendered at most once a
@@ -200,6 +202,7 @@ def signature_from_link(link: SignatureLink, token: str) -> Signature:
     return signature
 
 
+@token_in_url
 @bp.get("/confirm/<token>")
 def confirm_page(token: str):
     """Shows a button and changes nothing: mail scanners that follow links must not confirm."""
@@ -209,6 +212,7 @@ def confirm_page(token: str):
     return render_template(template, petition=petition, text=petition_text(petition), token=token)
 
 
+@token_in_url
 @bp.post("/confirm/<token>")
 @limiter.limit(lambda: current_app.config["CONFIRM_RATE_LIMIT"])
 def confirm(token: str):
