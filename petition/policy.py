@@ -28,6 +28,7 @@ class Policy:
     json_errors: bool = False  # errors are the API's JSON document, not a page
     login_free: bool = False  # an organiser page that needs no login (logging in, accepting an invitation)
     passive: bool = False  # asked by a page by itself (a refresh): checks the login without keeping it alive
+    body_limit: int | None = None  # bytes a request body may have; None: the app's MAX_CONTENT_LENGTH
 
 
 DEFAULT = Policy()
@@ -55,6 +56,10 @@ no_language_cookie = policy(language_cookie=False)
 private = policy(private=True)
 login_free = policy(login_free=True)
 passive = policy(passive=True)
+
+
+def body_limit(size: int):
+    return policy(body_limit=size)
 
 
 def for_blueprint(blueprint: Blueprint, **declared) -> None:

@@ -12,16 +12,16 @@ from petition.services import signature_links, team
 from petition.timeutil import utcnow
 
 # How every route is classified, written out here, apart from the code that declares it: each endpoint's
-# policy flags (petition.policy) beyond the defaults (`no_language_cookie` for language_cookie=False).
-# tests/test_route_policy.py checks the app's declarations
+# policy flags (petition.policy) beyond the defaults (`no_language_cookie` for language_cookie=False,
+# `large_body` for a declared body_limit). tests/test_route_policy.py checks the app's declarations
 # against this table and the behaviour of each flag; a route added later fails there until someone
 # classifies it here.
 API = {"json_errors", "no_language_cookie"}
 ORGANISER = {"english_only", "private", "no_language_cookie"}
 WIDGET = {"frameable", "no_language_cookie"}
 ORGANISER_PAGES = (
-    "logout", "index", "new", "dashboard", "edit", "open", "close", "team", "remove_member", "paper",
-    "record_tally", "upload_statements", "partners", "create_partner", "add_partner", "add_partner_origin",
+    "logout", "index", "dashboard", "open", "close", "team", "remove_member", "paper",
+    "record_tally", "partners", "create_partner", "add_partner", "add_partner_origin",
     "remove_partner_origin", "rotate_partner_key", "revoke_partner", "remove_partner", "exports",
     "export_signatures", "export_summary", "blocked", "flagged", "release_flagged", "invalidate_signatures",
 )  # fmt: skip
@@ -55,6 +55,8 @@ EXPECTED_POLICY: dict[str, set[str]] = {
     "organiser.accept_invite": ORGANISER | {"login_free", "token_in_url"},
     "organiser.figures": ORGANISER | {"passive"},
     **{f"organiser.{name}": ORGANISER for name in ORGANISER_PAGES},
+    # Petition texts of up to 100,000 characters; CSV files of statements.
+    **{f"organiser.{name}": ORGANISER | {"large_body"} for name in ("new", "edit", "upload_statements")},
 }
 
 
