@@ -1,15 +1,22 @@
 """Organisers' accounts: logging in and out, throttling, CSRF, the session cookie and its timeouts,
 invitations."""
 
+import http.cookiejar
 import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from petition import create_app
 from petition.extensions import db
 from petition.models import LoginFailure, OrganiserSession
 from petition.timeutil import utcnow
+from tests.helpers.live_server import LiveServer
 from tests.helpers.organisers import PASSWORD, Browser, csrf_of
 
 
@@ -260,3 +267,57 @@ def test_the_last_owner_cannot_leave_or_be_demoted(app, owner, petition_id, make
     assert response.status_code == 422
     assert "at least one owner" in response.get_data(as_text=True)
     assert owner.get("/organiser/p/demo/edit").status_code == 200
+
+
+def _guessers(server, guesses: list[tuple[str, str]]) -> list:
+    """One browser per guess (its own cookie and CSRF token, fetched beforehand), all from this machine's
+    address, released together so that their logins race."""
+    calls = []
+    for email, password in guesses:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = opener.open(f"{server.url}/organiser/login", timeout=30).read().decode()
+        body = urllib.parse.urlencode({"csrf_token": csrf_of(page), "email": email, "password": password}).encode()
+        calls.append(lambda opener=opener, body=body: _status(opener, f"{server.url}/organiser/login", body))
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait(timeout=60)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _status(opener, url: str, body: bytes) -> int:
+    try:
+        return opener.open(urllib.request.Request(url, data=body, method="POST"), timeout=60).status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _failures(app, prefix: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.key.like(prefix)))
+
+
+def test_forty_simultaneous_wrong_passwords_for_one_account_are_checked_at_most_five_times(
+    app, petition_id, make_organiser, web
+):
+    """The red team's race: 32 of 40 parallel guesses were checked against a limit of 5."""
+    make_organiser("owner@example.org", petition_id)
+    with LiveServer(app) as server:
+        statuses = _guessers(server, [("owner@example.org", f"guess number {n}") for n in range(40)])
+    checked = statuses.count(200)
+    assert statuses.count(429) == 40 - checked
+    assert 1 <= checked <= 5, f"{checked} passwords were checked"
+    assert _failures(app, "account:%") <= 5
+    assert web().log_in("owner@example.org").status_code == 429, "the account is throttled, right password or not"
+
+
+def test_forty_simultaneous_guesses_from_one_address_record_at_most_its_limit(app, petition_id, make_organiser):
+    """The red team's race: 37 failures were recorded for one client address against a limit of 20."""
+    make_organiser("owner@example.org", petition_id)
+    with LiveServer(app) as server:
+        statuses = _guessers(server, [(f"guess{n}@example.org", "wrong password!!") for n in range(40)])
+    assert statuses.count(200) <= 20 and statuses.count(429) == 40 - statuses.count(200)
+    assert _failures(app, "ip:%") <= 20

@@ -44,18 +44,19 @@ def login():
     limits = _limits()
     email = (form.email.data or "").strip()[:254]
     keys = login_throttle.keys_for(email, request.remote_addr, limits)
-    wait = login_throttle.retry_after(db.session, keys, limits.window, now)
-    if wait is not None:
-        minutes = max(1, round(wait / 60))
+    # Taken and committed before the password is hashed, so parallel guesses cannot all pass the limit.
+    attempt = login_throttle.take_attempt(db.session, keys, limits.window, now)
+    db.session.commit()
+    if attempt.retry_after is not None:
+        minutes = max(1, round(attempt.retry_after / 60))
         page = render_template("organiser/login.html", form=form, throttled_minutes=minutes)
-        return page, 429, {"Retry-After": str(wait)}
+        return page, 429, {"Retry-After": str(attempt.retry_after)}
 
     organiser = accounts.authenticate(db.session, email, form.password.data or "") if email else None
     if organiser is None:
-        login_throttle.record_failure(db.session, keys, limits.window, now)
-        db.session.commit()
+        db.session.rollback()  # the attempt stays recorded as a failure
         return render_template("organiser/login.html", form=form, error=GENERIC_ERROR), 200
-    login_throttle.forget_account(db.session, keys)
+    login_throttle.succeeded(db.session, keys, attempt)
     _start_session(organiser)
     db.session.commit()
     return redirect(next_url or url_for("organiser.index"), code=303)
