@@ -75,12 +75,18 @@ def logout():
 @login_free
 @token_in_url
 def accept_invite(token: str):
-    organiser = team.organiser_for_invite(db.session, token)
-    if organiser is None:
+    """An invitation works once: a link already used (or used by a request racing with this one) gets a
+    410 page saying so, and whatever it sends changes nothing."""
+    state, organiser = team.read_invite(db.session, token)
+    if state is team.InviteState.INVALID:
         abort(404)
+    if state is team.InviteState.USED:
+        return render_template("organiser/invite_used.html"), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
-        accounts.set_password(organiser, form.password.data)
+        if not team.accept_invite(db.session, organiser, form.password.data):
+            db.session.rollback()
+            return render_template("organiser/invite_used.html"), 410
         organiser_sessions.end_all(db.session, organiser.id)
         _start_session(organiser)
         db.session.commit()
