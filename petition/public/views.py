@@ -116,7 +116,9 @@ def _render_petition_page(slug: str, source: str) -> CachedPage:
     form = new_sign_form(petition)
     form.source.data = source
     form.form_token.data = form_token.SLOT
-    return CachedPage(petition.id, render_template("public/petition.html", **petition_context(petition, form)))
+    page_args = {"source": source} if source else {}  # what the cache key holds, for the language links
+    html = render_template("public/petition.html", page_args=page_args, **petition_context(petition, form))
+    return CachedPage(petition.id, html)
 
 
 @unlimited
