@@ -2,11 +2,15 @@
 route added later cannot escape), by a visitor and by a logged-in organiser, over HTTP and HTTPS, and
 so are the error pages (404, 405, 400) that come before or instead of a view."""
 
+import urllib.request
+
 import pytest
 
 from petition import create_app
 from petition.extensions import db
+from tests.conftest import TEST_KEYS
 from tests.helpers.routes import all_rules, endpoints_with, url_for_rule
+from tests.helpers.servers import Gunicorn
 
 WIDGET_ENDPOINTS = endpoints_with("frameable")
 TOKEN_ENDPOINTS = endpoints_with("token_in_url")
@@ -128,6 +132,27 @@ def test_an_organiser_url_with_a_wrong_method_is_not_cached(owner):
 def test_a_client_claiming_https_without_a_trusted_proxy_gets_no_hsts(client, petition_id):
     response = client.get("/p/demo", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
+
+
+def _served_by_gunicorn(tmp_path, trusted_proxies: str) -> dict[str, str]:
+    """GET /privacy from this machine's address, claiming HTTPS, from gunicorn run with gunicorn.conf.py."""
+    env = {**TEST_KEYS, "DATABASE_URL": f"sqlite:///{tmp_path}/unused.db", "TRUSTED_PROXIES": trusted_proxies}
+    server = Gunicorn(env, workers=1)
+    try:
+        claim = urllib.request.Request(
+            f"{server.base_url}/privacy", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.1"}
+        )
+        with urllib.request.urlopen(claim, timeout=30) as response:
+            return dict(response.headers)
+    finally:
+        server.stop()
+
+
+def test_gunicorn_believes_no_forwarded_scheme_when_no_proxy_is_trusted(tmp_path):
+    """The red team's finding: from 127.0.0.1, X-Forwarded-Proto: https earned HSTS with TRUSTED_PROXIES=0
+    (gunicorn's forwarded_allow_ips trusted loopback whatever TRUSTED_PROXIES said)."""
+    assert "Strict-Transport-Security" not in _served_by_gunicorn(tmp_path, "0")
+    assert "Strict-Transport-Security" in _served_by_gunicorn(tmp_path, "1"), "a proxy on this host is believed"
 
 
 def test_https_through_a_trusted_proxy_gets_hsts(app_config, petition_id):
