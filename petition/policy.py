@@ -8,10 +8,10 @@ one attribute per request (`current()`) instead of keeping lists of endpoint nam
 """
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, Flask, Request, current_app, request
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Rule
 
 from petition import log_redaction
@@ -32,7 +32,6 @@ class Policy:
 
 
 DEFAULT = Policy()
-NAMES = tuple(f.name for f in fields(Policy))
 # Flask's own static files: the same for everyone, with no limit and nothing to remember.
 STATIC = Policy(unlimited=True, language_cookie=False)
 
@@ -123,16 +122,22 @@ def current(req: Request = request) -> Policy:
         return rule.route_policy
 
 
-def _unrouted(request: Request) -> Policy:
-    """Routing failed. A wrong method on a known URL (405) gets that URL's policy, so that a token page
-    keeps its token out of Referer even then; an unknown URL gets its prefix's defaults."""
-    error = request.routing_exception
+def _unrouted(req: Request) -> Policy:
+    """Routing failed (only error responses get here). A wrong method on a known URL (405) gets that
+    URL's policy, so that a token page keeps its token out of Referer even then and the widget stays
+    framable; an unknown URL gets its prefix's defaults, and is treated as a token page if it looks like one."""
+    error = req.routing_exception
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        adapter = current_app.create_url_adapter(request)
-        rule, _args = adapter.match(method=sorted(error.valid_methods)[0], return_rule=True)
-        return rule.route_policy if hasattr(rule, "route_policy") else _resolve(current_app, rule)
-    found = _made(_prefix_defaults(current_app, request.path))
+        try:
+            rule, _args = current_app.create_url_adapter(req).match(
+                method=sorted(error.valid_methods)[0], return_rule=True
+            )
+        except HTTPException:
+            pass
+        else:
+            return rule.route_policy if hasattr(rule, "route_policy") else _resolve(current_app, rule)
+    found = _made(_prefix_defaults(current_app, req.path))
     token_paths: re.Pattern | None = current_app.extensions["token_paths"]
-    if token_paths is not None and token_paths.search(request.path):
+    if token_paths is not None and token_paths.search(req.path):
         found = replace(found, token_in_url=True)
     return found

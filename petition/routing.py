@@ -40,7 +40,8 @@ class PrintableMap(Map):
 
 
 class PetitionFlask(Flask):
-    """Flask with the map above: its static route is added while the app is built, before any hook."""
+    """Flask with the map above, as a class attribute: Flask adds its static route while it is being
+    constructed, before create_app could change the map's converters."""
 
     url_map_class = PrintableMap
 

@@ -13,7 +13,6 @@ from flask_limiter.util import get_qualified_name
 
 from petition import create_app, log_redaction
 from petition.extensions import db, limiter
-from petition.policy import DEFAULT
 from tests.conftest import TEST_KEYS
 from tests.helpers.routes import EXPECTED_POLICY, all_rules, endpoints_with, url_for_rule
 
@@ -155,7 +154,3 @@ def test_every_route_refuses_a_body_larger_than_it_needs(app, route_args, owner,
         )
         refused = response.status_code == 413
         assert refused == ("large_body" not in EXPECTED_POLICY[endpoint]), f"POST {url} -> {response.status_code}"
-
-
-def test_an_unknown_route_has_the_default_policy():
-    assert DEFAULT.language_cookie and not DEFAULT.token_in_url and DEFAULT.body_limit is None

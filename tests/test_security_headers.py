@@ -94,7 +94,7 @@ ERRORS = [
     ("GET", "/embed/demo/sign", 405, "embed.sign"),
     ("PUT", "/api/v1/petitions/demo/signatures", 405, "partner_api.submit_signature"),
     ("PUT", "/confirm/not-a-token", 405, "public.confirm"),
-    ("GET", "/organiser/nothing-here", 404, "organiser.dashboard"),
+    ("GET", "/organiser/nothing-here", 404, "organiser.dashboard"),  # an unknown URL has its prefix's class
     ("GET", "/confirm/not-a-token", 400, "public.confirm_page"),
     ("POST", "/confirm/not-a-token", 400, "public.confirm"),
     ("GET", "/withdraw/not-a-token", 400, "privacy.withdraw_page"),
