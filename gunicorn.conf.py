@@ -32,5 +32,9 @@ preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # off unless asked: a log line per request costs
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
-# Behind a reverse proxy on the same host; TRUSTED_PROXIES tells the app how many to believe.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn itself takes the scheme (X-Forwarded-Proto) from the addresses listed here. It follows
+# TRUSTED_PROXIES, which tells the app how many proxies to believe: with none (0, the default) it believes
+# no address, so a client on this host cannot claim HTTPS (and get HSTS); with a proxy, the one on this
+# host, or FORWARDED_ALLOW_IPS. (Connections over a Unix socket are always believed by gunicorn.)
+trusted_proxies = int(os.environ.get("TRUSTED_PROXIES") or 0)
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") if trusted_proxies else ""

@@ -5,13 +5,15 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from petition import routing
 from petition.config import build_config
 from petition.form_decoding import PetitionRequest
+from petition.routing import PetitionFlask
 
 
 def create_app(config: dict | None = None, instance_path: Path | None = None) -> Flask:
     """`instance_path` (absolute) replaces the top-level instance/ folder: tests give each app its own."""
-    app = Flask(
+    app = PetitionFlask(
         __name__,
         template_folder="../templates",
         instance_relative_config=True,
@@ -21,16 +23,17 @@ def create_app(config: dict | None = None, instance_path: Path | None = None) ->
     app.config.from_mapping(build_config(Path(app.instance_path), config))
     app.request_class = PetitionRequest  # bad UTF-8 in a form becomes U+FFFD, refused by validation
     app.json.sort_keys = False  # keep the documented field order of the JSON API
+    routing.register(app)  # first: its check runs before every other request hook
     register_extensions(app)
     register_blueprints(app)
 
-    from petition import cli, errors, headers, i18n, log_redaction
+    from petition import cli, errors, headers, i18n, policy
 
+    policy.install(app)
     i18n.register(app)
     errors.register(app)
     headers.register(app)
     cli.register(app)
-    log_redaction.install()
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Only the configured number of proxies are believed; a client's own X-Forwarded-For is not.
@@ -66,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from petition.embed.views import bp as embed_bp
     from petition.extensions import csrf
     from petition.live.views import bp as live_bp
+    from petition.policy import for_blueprint
     from petition.privacy.views import bp as privacy_bp
     from petition.public.views import bp as public_bp
 
@@ -75,6 +79,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     csrf.exempt(partner_api_bp)
     csrf.exempt(embed_bp)
+    # The partner API is part of the JSON API (its views declare nothing of their own).
+    for_blueprint(partner_api_bp, json_errors=True, language_cookie=False)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health_bp)

@@ -85,6 +85,11 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "PETITION_CACHE_SECONDS": float(setting("PETITION_CACHE_SECONDS", 1.0)),
         # SQLite: how long a connection waits for a lock held outside the writers' queue (petition/db_engine.py).
         "SQLITE_BUSY_TIMEOUT_MS": int(setting("SQLITE_BUSY_TIMEOUT_MS", 10_000)),
+        # Request bodies: at most this many bytes on any route whose view declares no `@body_limit`
+        # (a signing form is under 4 KiB; organisers' petition texts and CSV uploads declare more), and at
+        # most this much form text held in memory (a URL-encoded body, or one multipart text field).
+        "MAX_CONTENT_LENGTH": int(setting("MAX_CONTENT_LENGTH", 64 * 1024)),
+        "MAX_FORM_MEMORY_SIZE": int(setting("MAX_FORM_MEMORY_SIZE", 2 * 1024 * 1024)),
         # Live totals (petition/live): streams per process, their length, and how often figures refresh.
         "LIVE_MAX_STREAMS": int(setting("LIVE_MAX_STREAMS", 500)),
         "LIVE_STREAM_SECONDS": float(setting("LIVE_STREAM_SECONDS", 300)),

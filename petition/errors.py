@@ -2,12 +2,13 @@
 
 import time
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, make_response, render_template
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from petition import policy
 from petition.extensions import db, limiter
 
 
@@ -29,7 +30,7 @@ _OTHER_TITLE = N_("Error")
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return policy.current().json_errors
 
 
 def _render(status: int, description: str | None = None):

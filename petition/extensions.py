@@ -8,6 +8,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from petition import policy
 from petition.models.base import Base
 
 
@@ -32,13 +33,10 @@ limiter = Limiter(
 )
 login_manager = LoginManager()
 
-# Flask-Limiter guards only the routes that declare a limit with `@limiter.limit` (the partner API);
-# the signing path counts its own (petition.rate_limits). Every other request skips the limiter's
-# per-request bookkeeping, which sorts out limits even for routes that have none and cost about a
-# quarter of a cached read's time.
-LIMITED_ENDPOINTS = frozenset({"partner_api.submit_signature", "partner_api.stats"})
-
 
 @limiter.request_filter
-def _not_limited() -> bool:
-    return request.endpoint not in LIMITED_ENDPOINTS
+def _unlimited_route() -> bool:
+    """Routes declared `@unlimited` (public reads a burst hammers, with no limit of their own) are spared
+    the limiter's per-request bookkeeping, which sorts out limits even for routes that have none: about a
+    quarter of a cached read's time."""
+    return policy.current().unlimited

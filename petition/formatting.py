@@ -9,6 +9,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from flask import request, url_for
 from flask_babel import get_translations
+from jinja2 import pass_context
 
 from petition.i18n import PLURAL_RULES_OF, bcp47, current_locale
 
@@ -46,12 +47,19 @@ def _plural_forms(singular: str, plural: str, locale: str, translations) -> dict
     return {"locale": bcp47(rules_locale), "forms": forms}
 
 
-def lang_url(locale: str) -> str:
-    """This page in another language: the same address with `lang` set, other query arguments kept."""
+@pass_context
+def lang_url(context, locale: str) -> str:
+    """This page in another language: the same address with `lang` set, other query arguments kept.
+    A page rendered once for many visitors (petition.public_cache) says which arguments it was made
+    for in `page_args`: only those are kept, never the arguments of the visitor it was rendered for."""
     tag = bcp47(locale)
     if request.method == "GET":
-        args = request.args.to_dict(flat=False)
-        args["lang"] = [tag]
+        page_args = context.get("page_args")
+        if page_args is None:
+            args = request.args.to_dict(flat=False)
+            args["lang"] = [tag]
+        else:
+            args = {"lang": [tag], **{name: [value] for name, value in page_args.items()}}
         return f"{request.script_root}{quote(request.path)}?{urlencode(args, doseq=True)}"
     twin = _GET_TWIN.get(request.endpoint or "")
     if twin is None:

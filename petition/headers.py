@@ -1,10 +1,10 @@
-"""Security headers on every response, chosen by the kind of route (decided from the endpoint, so
-that errors raised before a view ran get the same headers as the view would have)."""
+"""Security headers on every response, chosen by the route's declared policy (petition.policy), which is
+known from the URL rule even when an error was raised before the view ran, or routing itself failed."""
 
 from flask import Flask, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from petition.embed.views import WIDGET_ENDPOINTS
+from petition import policy
 from petition.extensions import db
 from petition.services.partners import frame_origins
 
@@ -16,27 +16,6 @@ _POLICY = [
     "form-action 'self'",
 ]
 _CSP = "; ".join([*_POLICY, "frame-ancestors 'none'"])
-# Pages whose URL holds a secret (a confirmation, withdrawal or invitation token) must not leak it through Referer.
-_TOKEN_ENDPOINTS = {
-    "public.confirm_page",
-    "public.confirm",
-    "privacy.withdraw_page",
-    "privacy.withdraw",
-    "organiser.accept_invite",
-}
-# When routing itself fails (405), no endpoint is known: the URL alone tells a token page.
-_TOKEN_PATHS = ("/confirm/", "/withdraw/", "/organiser/invite/")
-
-
-def _is_token_page() -> bool:
-    return request.endpoint in _TOKEN_ENDPOINTS or request.path.startswith(_TOKEN_PATHS)
-
-
-def _is_private_page() -> bool:
-    """Organisers' pages and exports hold personal data; the widget's pages carry a fresh form token
-    and a framing policy read from the database: none of them may be kept by a browser or proxy cache."""
-    endpoint = request.endpoint or ""
-    return endpoint.startswith("organiser.") or request.path.startswith("/organiser/") or endpoint in WIDGET_ENDPOINTS
 
 
 def _widget_frame_ancestors() -> str:
@@ -56,8 +35,9 @@ def _widget_frame_ancestors() -> str:
 def register(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
+        route = policy.current()
         headers = response.headers
-        if request.endpoint in WIDGET_ENDPOINTS:
+        if route.frameable:
             # Framing is decided by CSP alone: X-Frame-Options cannot name other sites.
             headers["Content-Security-Policy"] = "; ".join([*_POLICY, f"frame-ancestors {_widget_frame_ancestors()}"])
             headers.pop("X-Frame-Options", None)
@@ -65,11 +45,12 @@ def register(app: Flask) -> None:
             headers.setdefault("Content-Security-Policy", _CSP)
             headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        if _is_token_page():
+        if route.token_in_url:
             headers["Referrer-Policy"] = "no-referrer"
         else:
             headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if _is_token_page() or _is_private_page():
+        # A framed page carries a fresh form token and a framing policy read per request.
+        if route.token_in_url or route.private or route.frameable:
             headers["Cache-Control"] = "no-store"
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -13,6 +13,8 @@ from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from petition import policy
+
 DEFAULT_LOCALE = "en"
 # The 24 official EU languages, and Serbian in both of its scripts. Identifiers are Babel's (and the
 # names of the folders in petition/translations/); `bcp47()` gives the tag for `lang` attributes.
@@ -25,20 +27,15 @@ SUPPORTED_LOCALES = (
 PLURAL_RULES_OF = {"pt": "pt_PT"}
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-# Blueprints served inside other sites or to scripts: a choice made there is not remembered, because the
-# cookie would be a third-party one (dropped anyway) or meaningless to an API client.
-NOT_REMEMBERED_BLUEPRINTS = {"embed", "api", "health"}
-# Staff pages, and the partners' technical page (embed code and API examples for web developers), stay
-# in English (their text is not in the catalogues): they say so in <html lang> and offer no language
-# links, whatever language the person reads the public pages in.
-ENGLISH_ONLY_BLUEPRINTS = {"organiser"}
-ENGLISH_ONLY_ENDPOINTS = {"embed.share"}
+# Which pages stay in English (staff pages, and the partners' technical page) and which never remember a
+# language (pages inside other sites, APIs) is each route's declared policy (petition.policy).
 
 
 def english_only() -> bool:
-    return has_request_context() and (
-        request.blueprint in ENGLISH_ONLY_BLUEPRINTS or request.endpoint in ENGLISH_ONLY_ENDPOINTS
-    )
+    """Staff pages and the partners' technical page (embed code and API examples for web developers) stay
+    in English (their text is not in the catalogues): they say so in <html lang> and offer no language
+    links, whatever language the person reads the public pages in."""
+    return has_request_context() and policy.current().english_only
 
 
 @cache
@@ -138,8 +135,10 @@ def language_choices() -> list[tuple[str, str, str]]:
 
 
 def remember_choice(response):
-    """After a page was asked for with a valid `?lang=`, keep that choice for the next visit."""
-    if request.blueprint in NOT_REMEMBERED_BLUEPRINTS or english_only():
+    """After a page was asked for with a valid `?lang=`, keep that choice for the next visit. Not on a
+    page served inside other sites (the cookie would be a third-party one, dropped anyway), to scripts
+    (meaningless to an API client) or in English only."""
+    if not policy.current().language_cookie:
         return response
     # The page's language depends on these: a shared cache must not serve one person's German to another.
     response.vary.update(("Accept-Language", "Cookie"))

@@ -1,15 +1,22 @@
 """Organisers' accounts: logging in and out, throttling, CSRF, the session cookie and its timeouts,
 invitations."""
 
+import http.cookiejar
 import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from petition import create_app
 from petition.extensions import db
 from petition.models import LoginFailure, OrganiserSession
 from petition.timeutil import utcnow
+from tests.helpers.live_server import LiveServer
 from tests.helpers.organisers import PASSWORD, Browser, csrf_of
 
 
@@ -236,7 +243,7 @@ def test_an_owner_invites_a_new_organiser_who_chooses_a_password_once(app, owner
     assert response.status_code == 303
     assert newcomer.get("/organiser/p/demo").status_code == 200
     assert newcomer.get("/organiser/p/demo/edit").status_code == 403, "a viewer"
-    assert web().get(invite).status_code == 404, "the link works once"
+    assert web().get(invite).status_code == 410, "the link works once"
     assert web("newcomer@example.org", "a brand new passphrase").get("/organiser/").status_code == 200
 
 
@@ -260,3 +267,117 @@ def test_the_last_owner_cannot_leave_or_be_demoted(app, owner, petition_id, make
     assert response.status_code == 422
     assert "at least one owner" in response.get_data(as_text=True)
     assert owner.get("/organiser/p/demo/edit").status_code == 200
+
+
+def _guessers(server, guesses: list[tuple[str, str]]) -> list:
+    """One browser per guess (its own cookie and CSRF token, fetched beforehand), all from this machine's
+    address, released together so that their logins race."""
+    calls = []
+    for email, password in guesses:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = opener.open(f"{server.url}/organiser/login", timeout=30).read().decode()
+        body = urllib.parse.urlencode({"csrf_token": csrf_of(page), "email": email, "password": password}).encode()
+        calls.append(lambda opener=opener, body=body: _status(opener, f"{server.url}/organiser/login", body))
+    return _all_at_once(calls)
+
+
+def _all_at_once(calls: list) -> list:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait(timeout=60)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _status(opener, url: str, body: bytes) -> int:
+    try:
+        return opener.open(urllib.request.Request(url, data=body, method="POST"), timeout=60).status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _failures(app, prefix: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(LoginFailure).where(LoginFailure.key.like(prefix)))
+
+
+def test_forty_simultaneous_wrong_passwords_for_one_account_are_checked_at_most_five_times(
+    app, petition_id, make_organiser, web
+):
+    """The red team's race: 32 of 40 parallel guesses were checked against a limit of 5."""
+    make_organiser("owner@example.org", petition_id)
+    with LiveServer(app) as server:
+        statuses = _guessers(server, [("owner@example.org", f"guess number {n}") for n in range(40)])
+    checked = statuses.count(200)
+    assert statuses.count(429) == 40 - checked
+    assert 1 <= checked <= 5, f"{checked} passwords were checked"
+    assert _failures(app, "account:%") <= 5
+    assert web().log_in("owner@example.org").status_code == 429, "the account is throttled, right password or not"
+
+
+def test_forty_simultaneous_guesses_from_one_address_record_at_most_its_limit(app, petition_id, make_organiser):
+    """The red team's race: 37 failures were recorded for one client address against a limit of 20."""
+    make_organiser("owner@example.org", petition_id)
+    with LiveServer(app) as server:
+        statuses = _guessers(server, [(f"guess{n}@example.org", "wrong password!!") for n in range(40)])
+    assert statuses.count(200) <= 20 and statuses.count(429) == 40 - statuses.count(200)
+    assert _failures(app, "ip:%") <= 20
+
+
+def _invitation(owner, outbox, email="newcomer@example.org", role="owner") -> str:
+    assert owner.post("/organiser/p/demo/team", {"email": email, "role": role}).status_code == 303
+    outbox.deliver()
+    [message] = outbox.to(email)
+    return re.search(r"http://petitions\.test(/organiser/invite/\S+)", outbox.text_of(message)).group(1)
+
+
+def _choose_password(browser: Browser, invite: str, password: str):
+    form = browser.get(invite).get_data(as_text=True)
+    return browser.client.post(invite, data={"csrf_token": csrf_of(form), "password": password, "confirm": password})
+
+
+def test_a_replayed_invitation_gives_nothing_and_says_the_link_was_used(app, owner, web, outbox):
+    """Replaying an invitation (the red team found one in a log) must not give the account to someone
+    else: once used, the link answers 410 and says so, and a password sent with it changes nothing."""
+    invite = _invitation(owner, outbox)
+    assert _choose_password(web(), invite, "the newcomer's own passphrase").status_code == 303
+
+    replayer = web()
+    page = replayer.get(invite)
+    assert page.status_code == 410
+    text = page.get_data(as_text=True)
+    assert "already been used" in text and "tell the petition's owner" in text
+    assert "newcomer@example.org" not in text
+    assert replayer.client.post(invite, data={"password": "an attacker's passphrase!!"}).status_code in {400, 410}
+    assert replayer.get("/organiser/p/demo/export.csv").status_code == 303, "not logged in"
+    assert web().log_in("newcomer@example.org", "an attacker's passphrase!!").status_code == 200
+    assert web("newcomer@example.org", "the newcomer's own passphrase").get("/organiser/p/demo").status_code == 200
+
+
+def test_an_invitation_replayed_at_the_same_moment_works_once(app, owner, outbox):
+    """Ten browsers send the same invitation with different passwords at once: one wins, the others are
+    told the link was used, and only the winner's password opens the account."""
+    invite = _invitation(owner, outbox)
+    with LiveServer(app) as server:
+        calls = []
+        for n in range(10):
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            form = opener.open(f"{server.url}{invite}", timeout=30).read().decode()
+            password = f"passphrase number {n:02d}"
+            fields = {"csrf_token": csrf_of(form), "password": password, "confirm": password}
+            body = urllib.parse.urlencode(fields).encode()
+            calls.append(lambda opener=opener, body=body: _status(opener, f"{server.url}{invite}", body))
+        statuses = _all_at_once(calls)
+    assert sorted(statuses) == [200] + [410] * 9, statuses  # the winner follows its redirect to its petitions
+    winner = statuses.index(200)
+    browser = Browser(app.test_client())
+    assert browser.log_in("newcomer@example.org", f"passphrase number {winner:02d}").status_code == 303
+    for n in range(10):
+        if n != winner:
+            assert (
+                Browser(app.test_client()).log_in("newcomer@example.org", f"passphrase number {n:02d}").status_code
+                != 303
+            )

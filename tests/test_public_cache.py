@@ -1,6 +1,7 @@
 """Public reads under a burst: the petition's JSON and page come from a one-second cache, yet every
 visitor gets a working form and every confirmation shows within two seconds."""
 
+import re
 import time
 
 import pytest
@@ -55,6 +56,20 @@ def test_a_source_code_survives_the_cache_and_junk_does_not(client, petition_id)
     assert 'name="source" type="hidden" value="newsletter"' in client.get("/p/demo?source=newsletter").text
     assert 'value="newsletter"' not in client.get("/p/demo").text
     assert "script" not in client.get("/p/demo?source=<script>").text.split('name="source"')[1][:40]
+
+
+def test_one_visitors_query_string_never_reaches_another_visitors_language_links(client, petition_id):
+    """The page is rendered once for everyone: its language links keep only what the page is made for
+    (the source code), never the first visitor's own arguments."""
+    first = client.get("/p/demo?campaign=visitor-one-only&utm_source=mail").text
+    assert "visitor-one-only" not in first, "no visitor's own arguments in a page shared by all"
+    later = client.get("/p/demo?campaign=someone-else").text
+    links = re.findall(r'<a href="([^"]+)" lang="[^"]+" hreflang=', later)
+    assert len(links) == 26 and "/p/demo?lang=de" in links
+    assert not any("campaign" in link or "utm_source" in link for link in links)
+    with_source = client.get("/p/demo?source=newsletter&campaign=x").text
+    links = re.findall(r'<a href="([^"]+)" lang="[^"]+" hreflang=', with_source)
+    assert "/p/demo?lang=de&amp;source=newsletter" in links and not any("campaign" in link for link in links)
 
 
 def test_unknown_petitions_are_not_cached_as_pages(client, petition_id):

@@ -106,6 +106,9 @@ def test_logging_in_never_follows_next_off_the_site(web, owner_email):
         response = browser.post(
             f"/organiser/login?next={quote(target, safe='')}", {"email": owner_email, "password": PASSWORD}
         )
+        if "\x00" in target:  # a NUL anywhere in a URL is not found (tests/test_hostile_urls.py)
+            assert response.status_code == 404
+            continue
         assert response.status_code == 303
         assert response.headers["Location"] == "/organiser/", repr(target)
 
@@ -114,6 +117,9 @@ def test_an_organiser_already_logged_in_is_not_sent_off_the_site(web, owner_emai
     browser = web(owner_email)
     for target in HOSTILE:
         response = browser.get(f"/organiser/login?next={quote(target, safe='')}")
+        if "\x00" in target:
+            assert response.status_code == 404
+            continue
         assert response.status_code == 302
         assert response.headers["Location"] == "/organiser/", repr(target)
 

@@ -2,22 +2,20 @@
 route added later cannot escape), by a visitor and by a logged-in organiser, over HTTP and HTTPS, and
 so are the error pages (404, 405, 400) that come before or instead of a view."""
 
+import urllib.request
+
 import pytest
 
 from petition import create_app
-from petition.embed.views import WIDGET_ENDPOINTS
 from petition.extensions import db
-from tests.helpers.routes import all_rules, url_for_rule
+from tests.conftest import TEST_KEYS
+from tests.helpers.routes import all_rules, endpoints_with, url_for_rule
+from tests.helpers.servers import Gunicorn
 
-TOKEN_ENDPOINTS = {
-    "public.confirm_page",
-    "public.confirm",
-    "privacy.withdraw_page",
-    "privacy.withdraw",
-    "organiser.accept_invite",
-}
+WIDGET_ENDPOINTS = endpoints_with("frameable")
+TOKEN_ENDPOINTS = endpoints_with("token_in_url")
 # Pages that show personal data or a secret, or are about one signature: never kept by any cache.
-NO_STORE_ENDPOINTS = TOKEN_ENDPOINTS | {"embed.widget", "embed.sign", "embed.check_email"}
+NO_STORE_ENDPOINTS = TOKEN_ENDPOINTS | WIDGET_ENDPOINTS | endpoints_with("private")
 
 
 RULES = all_rules()
@@ -61,7 +59,7 @@ def assert_class_headers(response, endpoint: str | None, https: bool) -> None:
     assert_common_headers(response, framable=endpoint in WIDGET_ENDPOINTS)
     if endpoint in TOKEN_ENDPOINTS:
         assert response.headers["Referrer-Policy"] == "no-referrer", f"{where}: the token could leak through Referer"
-    if endpoint in NO_STORE_ENDPOINTS or (endpoint or "").startswith("organiser."):
+    if endpoint in NO_STORE_ENDPOINTS:
         assert "no-store" in response.headers.get("Cache-Control", ""), f"{where}: may be cached"
     hsts = response.headers.get("Strict-Transport-Security")
     if https:
@@ -90,10 +88,13 @@ ERRORS = [
     ("GET", "/embed/no-such-petition", 404, "embed.widget"),
     ("GET", "/organiser/p/no-such-petition", 404, "organiser.dashboard"),
     ("GET", "/api/v1/petitions/no-such-petition", 404, "api.get_petition"),
-    ("DELETE", "/p/demo", 405, None),
-    ("GET", "/p/demo/sign", 405, None),
-    ("GET", "/embed/demo/sign", 405, None),
-    ("PUT", "/api/v1/petitions/demo/signatures", 405, None),
+    # A wrong method on a known URL gets that URL's headers: framable inside the widget, no Referer on token pages.
+    ("DELETE", "/p/demo", 405, "public.petition_page"),
+    ("GET", "/p/demo/sign", 405, "public.sign"),
+    ("GET", "/embed/demo/sign", 405, "embed.sign"),
+    ("PUT", "/api/v1/petitions/demo/signatures", 405, "partner_api.submit_signature"),
+    ("PUT", "/confirm/not-a-token", 405, "public.confirm"),
+    ("GET", "/organiser/nothing-here", 404, "organiser.dashboard"),  # an unknown URL has its prefix's class
     ("GET", "/confirm/not-a-token", 400, "public.confirm_page"),
     ("POST", "/confirm/not-a-token", 400, "public.confirm"),
     ("GET", "/withdraw/not-a-token", 400, "privacy.withdraw_page"),
@@ -131,6 +132,27 @@ def test_an_organiser_url_with_a_wrong_method_is_not_cached(owner):
 def test_a_client_claiming_https_without_a_trusted_proxy_gets_no_hsts(client, petition_id):
     response = client.get("/p/demo", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
+
+
+def _served_by_gunicorn(tmp_path, trusted_proxies: str) -> dict[str, str]:
+    """GET /privacy from this machine's address, claiming HTTPS, from gunicorn run with gunicorn.conf.py."""
+    env = {**TEST_KEYS, "DATABASE_URL": f"sqlite:///{tmp_path}/unused.db", "TRUSTED_PROXIES": trusted_proxies}
+    server = Gunicorn(env, workers=1)
+    try:
+        claim = urllib.request.Request(
+            f"{server.base_url}/privacy", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.1"}
+        )
+        with urllib.request.urlopen(claim, timeout=30) as response:
+            return dict(response.headers)
+    finally:
+        server.stop()
+
+
+def test_gunicorn_believes_no_forwarded_scheme_when_no_proxy_is_trusted(tmp_path):
+    """The red team's finding: from 127.0.0.1, X-Forwarded-Proto: https earned HSTS with TRUSTED_PROXIES=0
+    (gunicorn's forwarded_allow_ips trusted loopback whatever TRUSTED_PROXIES said)."""
+    assert "Strict-Transport-Security" not in _served_by_gunicorn(tmp_path, "0")
+    assert "Strict-Transport-Security" in _served_by_gunicorn(tmp_path, "1"), "a proxy on this host is believed"
 
 
 def test_https_through_a_trusted_proxy_gets_hsts(app_config, petition_id):

@@ -11,6 +11,7 @@ from petition.api import openapi
 from petition.api.serialise import petition_detail, petition_summary
 from petition.extensions import db
 from petition.models import Petition, PetitionStatus, SignatureCount
+from petition.policy import for_blueprint, unlimited
 from petition.public_cache import public_cache
 from petition.services import counting
 from petition.services.petitions import get_by_slug
@@ -18,6 +19,9 @@ from petition.timeutil import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 health_bp = Blueprint("health", __name__)
+# For scripts: errors in JSON, and a `?lang=` is not remembered (a cookie means nothing to an API client).
+for_blueprint(bp, json_errors=True, language_cookie=False)
+for_blueprint(health_bp, json_errors=True, language_cookie=False)
 
 
 def _public_headers(response: Response) -> Response:
@@ -49,6 +53,7 @@ def _petition_json(slug: str) -> CachedJson | None:
     return CachedJson(body, sha1(body, usedforsecurity=False).hexdigest())
 
 
+@unlimited
 @bp.get("/petitions")
 def list_petitions():
     now = utcnow()
@@ -64,6 +69,7 @@ def list_petitions():
     return public_json({"petitions": [petition_summary(p, int(totals.get(p.id) or 0), now) for p in visible]})
 
 
+@unlimited
 @bp.get("/petitions/<slug>")
 def get_petition(slug: str):
     cached = public_cache().get_or_make(("api", slug), lambda: _petition_json(slug))
@@ -74,11 +80,13 @@ def get_petition(slug: str):
     return response.make_conditional(request)
 
 
+@unlimited
 @bp.get("/openapi.json")
 def openapi_document():
     return public_json(openapi.document(current_app.config["BASE_URL"]))
 
 
+@unlimited
 @health_bp.get("/healthz")
 def healthz():
     try:

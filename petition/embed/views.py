@@ -14,6 +14,7 @@ from petition.embed.snippet import embed_code
 from petition.extensions import db
 from petition.intake import Door, Verdict
 from petition.models import Partner, Petition
+from petition.policy import english_only, for_blueprint, frameable, unlimited
 from petition.public import form_token
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
@@ -26,11 +27,12 @@ from petition.services.petitions import allowed_countries
 from petition.timeutil import utcnow
 
 bp = Blueprint("embed", __name__)
+# Served inside other sites, whose cookies browsers drop: a language chosen here is not remembered.
+# The pages that render in a partner's iframe are `@frameable`: headers.py lets the partner's sites frame them.
+for_blueprint(bp, language_cookie=False)
 
-# The endpoints that render inside a partner's iframe: headers.py lets the partner's sites frame them.
-WIDGET_ENDPOINTS = frozenset({"embed.widget", "embed.sign", "embed.check_email"})
 
-
+@unlimited
 @bp.get("/embed.js")
 def embed_js():
     response = send_from_directory(current_app.static_folder, "js/embed.js", max_age=300)
@@ -123,6 +125,8 @@ def _fresh_widget(slug: str, options: WidgetOptions) -> CachedPage:
     return CachedPage(petition.id, _widget_html(petition, options, _widget_partner(petition, options), form))
 
 
+@frameable
+@unlimited
 @bp.get("/embed/<slug>")
 def widget(slug: str):
     """Like our own page, the widget is rendered at most once a second per process for each set of
@@ -133,6 +137,8 @@ def widget(slug: str):
     return _uncached(form_token.fill_slot(page.html, page.petition_id))
 
 
+@frameable
+@unlimited
 @bp.post("/embed/<slug>/sign")
 def sign(slug: str):
     facts = public_facts(slug)
@@ -161,6 +167,8 @@ def sign(slug: str):
     return _render_widget(petition, options, partner, result.form, 422)
 
 
+@frameable
+@unlimited
 @bp.get("/embed/<slug>/check-email")
 def check_email(slug: str):
     petition = get_public_petition(slug)
@@ -169,6 +177,7 @@ def check_email(slug: str):
     return _render("embed/check_email.html", petition, options, partner)
 
 
+@english_only
 @bp.get("/p/<slug>/share")
 def share(slug: str):
     """For partners: the embed code to copy, a live preview, and how to use the API."""

@@ -13,10 +13,12 @@ from flask import Blueprint, Response, current_app
 from petition.extensions import db
 from petition.live.hub import Channel, Live
 from petition.models import PetitionStatus
+from petition.policy import for_blueprint
 from petition.services.petitions import get_by_slug
 from petition.timeutil import utcnow
 
 bp = Blueprint("live", __name__, url_prefix="/api/v1")
+for_blueprint(bp, json_errors=True, language_cookie=False)  # part of the JSON API
 
 HEARTBEAT_SECONDS = 15.0
 

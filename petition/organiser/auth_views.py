@@ -8,6 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from petition.extensions import db
 from petition.organiser.forms import LoginForm, SetPasswordForm
 from petition.organiser.login import OrganiserLogin, safe_next
+from petition.policy import login_free, token_in_url
 from petition.services import accounts, login_throttle, organiser_sessions, team
 from petition.timeutil import utcnow
 
@@ -30,6 +31,7 @@ def _start_session(organiser) -> None:
     login_user(OrganiserLogin(organiser, token))
 
 
+@login_free
 def login():
     form = LoginForm()
     next_url = safe_next(request.args.get("next"))
@@ -42,18 +44,19 @@ def login():
     limits = _limits()
     email = (form.email.data or "").strip()[:254]
     keys = login_throttle.keys_for(email, request.remote_addr, limits)
-    wait = login_throttle.retry_after(db.session, keys, limits.window, now)
-    if wait is not None:
-        minutes = max(1, round(wait / 60))
+    # Taken and committed before the password is hashed, so parallel guesses cannot all pass the limit.
+    attempt = login_throttle.take_attempt(db.session, keys, limits.window, now)
+    db.session.commit()
+    if attempt.retry_after is not None:
+        minutes = max(1, round(attempt.retry_after / 60))
         page = render_template("organiser/login.html", form=form, throttled_minutes=minutes)
-        return page, 429, {"Retry-After": str(wait)}
+        return page, 429, {"Retry-After": str(attempt.retry_after)}
 
     organiser = accounts.authenticate(db.session, email, form.password.data or "") if email else None
     if organiser is None:
-        login_throttle.record_failure(db.session, keys, limits.window, now)
-        db.session.commit()
+        db.session.rollback()  # the attempt stays recorded as a failure
         return render_template("organiser/login.html", form=form, error=GENERIC_ERROR), 200
-    login_throttle.forget_account(db.session, keys)
+    login_throttle.succeeded(db.session, keys, attempt)
     _start_session(organiser)
     db.session.commit()
     return redirect(next_url or url_for("organiser.index"), code=303)
@@ -69,13 +72,21 @@ def logout():
     return redirect(url_for("organiser.login"), code=303)
 
 
+@login_free
+@token_in_url
 def accept_invite(token: str):
-    organiser = team.organiser_for_invite(db.session, token)
-    if organiser is None:
+    """An invitation works once: a link already used (or used by a request racing with this one) gets a
+    410 page saying so, and whatever it sends changes nothing."""
+    state, organiser = team.read_invite(db.session, token)
+    if state is team.InviteState.INVALID:
         abort(404)
+    if state is team.InviteState.USED:
+        return render_template("organiser/invite_used.html"), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
-        accounts.set_password(organiser, form.password.data)
+        if not team.accept_invite(db.session, organiser, form.password.data):
+            db.session.rollback()
+            return render_template("organiser/invite_used.html"), 410
         organiser_sessions.end_all(db.session, organiser.id)
         _start_session(organiser)
         db.session.commit()

@@ -1,9 +1,11 @@
-"""The organisers' URLs, apart from their handlers. Every route needs a login except the login page
-and the invitation link; every POST carries a CSRF token (the app-wide CSRFProtect checks it)."""
+"""The organisers' URLs, apart from their handlers. Every route needs a login except those declared
+`@login_free` (the login page and the invitation link); every POST carries a CSRF token (the app-wide
+CSRFProtect checks it). Every page is in English and kept by no cache."""
 
 from flask import Blueprint, request
 from flask_login import current_user
 
+from petition import policy
 from petition.extensions import login_manager
 from petition.organiser import (
     auth_views,
@@ -17,7 +19,7 @@ from petition.organiser import (
 from petition.services.petition_facts import facts_cache
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-_OPEN_ENDPOINTS = {"organiser.login", "organiser.accept_invite"}
+policy.for_blueprint(bp, english_only=True, private=True)
 
 rules = [
     ("/login", "login", auth_views.login, ["GET", "POST"]),
@@ -58,7 +60,7 @@ for path, endpoint, view, methods in rules:
 @bp.before_request
 def require_login():
     """Default deny: a route added later is protected without anyone remembering to."""
-    if request.endpoint not in _OPEN_ENDPOINTS and not current_user.is_authenticated:
+    if not policy.current().login_free and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
 

@@ -9,6 +9,7 @@ from petition.extensions import db
 from petition.models import Petition, Role
 from petition.organiser import charts
 from petition.organiser.access import petition_for
+from petition.policy import passive
 from petition.services import dashboard as figures_service
 from petition.services import lifecycle
 from petition.timeutil import utcnow
@@ -44,6 +45,7 @@ def dashboard(slug: str):
     )
 
 
+@passive
 def figures(slug: str):
     petition, role = petition_for(slug)
     html, etag = _render_figures(petition, role)

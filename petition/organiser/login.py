@@ -11,15 +11,15 @@ from flask import Flask, current_app, redirect, request, session, url_for
 from flask_login import UserMixin
 from sqlalchemy import update
 
+from petition import policy
 from petition.db_engine import write_intent
 from petition.extensions import db, login_manager
 from petition.models import Organiser, OrganiserSession
 from petition.services import organiser_sessions
 from petition.timeutil import utcnow
 
-# Requests a page makes by itself (the dashboard's refresh) check the login but do not count as the
-# organiser being there: a dashboard left open still logs out after the idle time.
-PASSIVE_ENDPOINTS = {"organiser.figures"}
+# Requests a page makes by itself (the dashboard's refresh, declared `@passive`) check the login but do
+# not count as the organiser being there: a dashboard left open still logs out after the idle time.
 
 
 class OrganiserLogin(UserMixin):
@@ -52,7 +52,7 @@ def load_login(token: str) -> OrganiserLogin | None:
     login = organiser_sessions.find(db.session, token, now, idle_timeout(), absolute_timeout())
     if login is None:
         return None
-    if request.endpoint not in PASSIVE_ENDPOINTS and organiser_sessions.needs_touch(login, now):
+    if not policy.current().passive and organiser_sessions.needs_touch(login, now):
         _touch(login.token_hash)
     return OrganiserLogin(login.organiser, token)
 
@@ -80,7 +80,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def unauthorized():
-    if request.endpoint in PASSIVE_ENDPOINTS:
+    if policy.current().passive:
         return {"error": "login_required"}, 401
     expired = "_user_id" in session
     session.pop("_user_id", None)

@@ -8,6 +8,7 @@ from petition.extensions import db
 from petition.models import Petition
 from petition.organiser.access import petition_for
 from petition.organiser.forms import TallyForm, UploadForm
+from petition.policy import body_limit
 from petition.services import counting, paper
 from petition.services.petitions import allowed_countries
 from petition.timeutil import utcnow
@@ -54,6 +55,8 @@ def record_tally(slug: str):
     return redirect(url_for("organiser.paper", slug=slug, recorded=1), code=303)
 
 
+# Twice the largest file accepted: a file somewhat too large is told so on the page, not by a bare 413.
+@body_limit(2 * paper.UPLOAD_MAX_BYTES)
 def upload_statements(slug: str):
     petition, _role = petition_for(slug, owner=True)
     form = UploadForm()

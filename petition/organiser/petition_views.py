@@ -8,9 +8,11 @@ from petition.extensions import db
 from petition.models import Membership, Petition, PetitionStatus, Role, SignatureCount
 from petition.organiser.access import petition_for
 from petition.organiser.forms import ActionForm, MemberForm, PetitionForm, RemoveMemberForm, format_targets
+from petition.policy import body_limit
 from petition.services import lifecycle, team
 from petition.services.markdown import render_markdown
 from petition.services.petitions import (
+    BODY_MAX_CHARACTERS,
     PetitionFields,
     PetitionInvalid,
     create_petition,
@@ -24,6 +26,9 @@ from petition.timeutil import utcnow
 # Service error keys -> form fields, so each message shows beside its field.
 _FIELD_OF_ERROR = {"closes": "closes_on", "registered": "registered_on", "retention": "retention_months",
                    "submitted": "submitted_on"}  # fmt: skip
+# A petition's text at its longest, every character percent-encoded from four UTF-8 bytes (12 bytes
+# each), with room for the other fields: the refusal names the long text, not a bare 413.
+PETITION_FORM_BYTES = 12 * BODY_MAX_CHARACTERS + 256 * 1024
 
 
 def index():
@@ -72,6 +77,7 @@ def _preview(form: PetitionForm):
     return render_markdown(form.body.data or "") if request.form.get("action") == "preview" else None
 
 
+@body_limit(PETITION_FORM_BYTES)
 def new():
     form = PetitionForm()
     if request.method == "GET":
@@ -108,6 +114,7 @@ def new():
     return render_template("organiser/petition_form.html", form=form, petition=None, preview=preview), status
 
 
+@body_limit(PETITION_FORM_BYTES)
 def edit(slug: str):
     petition, _role = petition_for(slug, owner=True)
     now = utcnow()

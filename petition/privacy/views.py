@@ -8,6 +8,7 @@ from wtforms.validators import ValidationError
 
 from petition import live
 from petition.extensions import db
+from petition.policy import token_in_url
 from petition.public import form_token
 from petition.public.origin import is_same_origin_post
 from petition.public.pages import signature_from_link
@@ -58,6 +59,7 @@ def data_request_sent():
     return render_template("privacy/request_sent.html")
 
 
+@token_in_url
 @bp.get("/withdraw/<token>")
 def withdraw_page(token: str):
     """Shows what will happen and a button; a GET changes nothing."""
@@ -65,6 +67,7 @@ def withdraw_page(token: str):
     return render_template("privacy/withdraw.html", petition=signature.petition, token=token)
 
 
+@token_in_url
 @bp.post("/withdraw/<token>")
 def withdraw(token: str):
     signature = signature_from_link(signature_links.WITHDRAW, token)

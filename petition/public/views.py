@@ -16,6 +16,7 @@ from petition.extensions import db
 from petition.i18n import current_locale, lang_arg
 from petition.intake import Door, Verdict
 from petition.models import Petition, PetitionStatus, SignatureCount, SignatureStatus
+from petition.policy import token_in_url, unlimited
 from petition.public import form_token
 from petition.public.forms import SOURCE_CODE
 from petition.public.origin import is_same_origin_post
@@ -60,9 +61,12 @@ def _render_petition_page(slug: str, source: str) -> CachedPage:
     form = new_sign_form(petition)
     form.source.data = source
     form.form_token.data = form_token.SLOT
-    return CachedPage(petition.id, render_template("public/petition.html", **petition_context(petition, form)))
+    page_args = {"source": source} if source else {}  # what the cache key holds, for the language links
+    html = render_template("public/petition.html", page_args=page_args, **petition_context(petition, form))
+    return CachedPage(petition.id, html)
 
 
+@unlimited
 @bp.get("/p/<slug>")
 def petition_page(slug: str):
     """Everyone sees the same page but for their form token, so the page is rendered at most once a
@@ -76,6 +80,7 @@ def petition_page(slug: str):
     return form_token.fill_slot(page.html, page.petition_id)
 
 
+@unlimited
 @bp.post("/p/<slug>/sign")
 def sign(slug: str):
     facts = public_facts(slug)
@@ -109,6 +114,7 @@ def sign(slug: str):
     return render_template("public/petition.html", **petition_context(petition, result.form)), 422
 
 
+@unlimited
 @bp.get("/p/<slug>/check-email")
 def check_email(slug: str):
     def render() -> CachedPage:
@@ -163,6 +169,8 @@ def _link_state(token: str):
     return LinkState.PENDING, row
 
 
+@token_in_url
+@unlimited
 @bp.get("/confirm/<token>")
 def confirm_page(token: str):
     """Shows what is being confirmed (first name, country) and a button, and changes nothing: mail
@@ -198,6 +206,8 @@ def confirm_page(token: str):
     return html, 403 if state == LinkState.CLOSED else 200
 
 
+@token_in_url
+@unlimited
 @bp.post("/confirm/<token>")
 def confirm(token: str):
     limited = rate_limits.hit("confirm", current_app.config["CONFIRM_RATE_LIMIT"], ip=request.remote_addr)

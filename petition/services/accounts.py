@@ -72,11 +72,6 @@ def create_organiser(session: Session, email: str, password: str | None) -> Orga
     return organiser
 
 
-def set_password(organiser: Organiser, password: str) -> None:
-    check_password_rules(password)
-    organiser.password_hash = hash_password(password)
-
-
 def has_password(organiser: Organiser) -> bool:
     return organiser.password_hash != NO_PASSWORD
 

@@ -22,6 +22,9 @@ NAME_MAX = 200
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _ORIGIN = re.compile(rf"^https?://(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])(?::[0-9]{{1,5}})?$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Public ids are `secrets.token_hex(6)`; anything else in a URL names no partner (and a NUL would
+# make PostgreSQL refuse the query).
+_PUBLIC_ID = re.compile(r"[0-9A-Za-z_-]{1,16}\Z")
 
 
 class PartnerInvalid(ValueError):
@@ -154,7 +157,7 @@ def disallow_petition(session: Session, partner: Partner, petition: Petition) ->
 
 
 def get_by_public_id(session: Session, public_id: str | None) -> Partner | None:
-    if not public_id or len(public_id) > 16:
+    if not public_id or not _PUBLIC_ID.match(public_id):
         return None
     return session.scalar(select(Partner).where(Partner.public_id == public_id))
 
@@ -180,7 +183,7 @@ def active_partner_for(session: Session, public_id: str | None, petition: Petiti
 def frame_origins(session: Session, petition_slug: str, public_id: str | None) -> list[str]:
     """The sites that may frame this petition's widget for this partner: none unless the partner is
     active and collects for the petition. Read per request, so a change needs no restart."""
-    if not public_id:
+    if not public_id or not _PUBLIC_ID.match(public_id):
         return []
     return list(
         session.scalars(

@@ -15,6 +15,7 @@ from petition.rules import eci
 from petition.rules.countries import iso_countries, normalise_country
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+BODY_MAX_CHARACTERS = 100_000
 MAX_RETENTION_MONTHS = 120
 
 
@@ -87,7 +88,7 @@ def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[P
         errors["title"] = "The title must be 1 to 200 characters."
     if len(summary) > 1000:
         errors["summary"] = "The summary must be at most 1,000 characters."
-    if len(body) > 100_000:
+    if len(body) > BODY_MAX_CHARACTERS:
         errors["body"] = "The text must be at most 100,000 characters."
     for name, text in (("title", title), ("summary", summary), ("body", body)):
         if _unshowable(text):

@@ -4,10 +4,11 @@ remove them; an invited organiser chooses a password through a link sent by emai
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from petition.models import MailKind, Membership, Organiser, Petition, Role
@@ -92,15 +93,38 @@ def make_invite_token(organiser: Organiser) -> str:
     return _serializer().dumps({"o": organiser.id, "f": _fingerprint(organiser)})
 
 
-def organiser_for_invite(session: Session, token: str) -> Organiser | None:
-    """The invited organiser, or None for a tampered, expired or already used link."""
+class InviteState(StrEnum):
+    OPEN = "open"  # the account still has no password: the link may choose one
+    USED = "used"  # a password was chosen through it (or another of the account's links)
+    INVALID = "invalid"  # tampered with, expired, or its account is gone
+
+
+def read_invite(session: Session, token: str) -> tuple[InviteState, Organiser | None]:
+    """The invited organiser and whether the link may still choose a password. A used link is told
+    apart from a bad one so that its page can say so: a person who did not use it learns that someone
+    else did."""
     try:
         payload = _serializer().loads(token, max_age=INVITE_DAYS * 24 * 3600)
     except BadData:
-        return None
+        return InviteState.INVALID, None
     if not isinstance(payload, dict) or not isinstance(payload.get("o"), int):
-        return None
+        return InviteState.INVALID, None
     organiser = session.get(Organiser, payload["o"])
-    if organiser is None or accounts.has_password(organiser) or payload.get("f") != _fingerprint(organiser):
-        return None
-    return organiser
+    if organiser is None:
+        return InviteState.INVALID, None
+    if accounts.has_password(organiser) or payload.get("f") != _fingerprint(organiser):
+        return InviteState.USED, None
+    return InviteState.OPEN, organiser
+
+
+def accept_invite(session: Session, organiser: Organiser, password: str) -> bool:
+    """Sets the password chosen through an invitation, once: the update applies only while the account
+    has no password, so of two requests racing with the same link exactly one wins, and a replay
+    changes nothing. False when the link was used meanwhile. Raises ValueError for a weak password."""
+    accounts.check_password_rules(password)
+    chosen = session.execute(
+        update(Organiser)
+        .where(Organiser.id == organiser.id, Organiser.password_hash == accounts.NO_PASSWORD)
+        .values(password_hash=accounts.hash_password(password))
+    )
+    return chosen.rowcount == 1

@@ -11,6 +11,58 @@ from petition.models import Petition, Role
 from petition.services import signature_links, team
 from petition.timeutil import utcnow
 
+# How every route is classified, written out here, apart from the code that declares it: each endpoint's
+# policy flags (petition.policy) beyond the defaults (`no_language_cookie` for language_cookie=False,
+# `large_body` for a declared body_limit). tests/test_route_policy.py checks the app's declarations
+# against this table and the behaviour of each flag; a route added later fails there until someone
+# classifies it here.
+API = {"json_errors", "no_language_cookie"}
+ORGANISER = {"english_only", "private", "no_language_cookie"}
+WIDGET = {"frameable", "no_language_cookie", "unlimited"}
+ORGANISER_PAGES = (
+    "logout", "index", "dashboard", "open", "close", "team", "remove_member", "paper",
+    "record_tally", "partners", "create_partner", "add_partner", "add_partner_origin",
+    "remove_partner_origin", "rotate_partner_key", "revoke_partner", "remove_partner", "exports",
+    "export_signatures", "export_summary", "blocked", "flagged", "release_flagged", "invalidate_signatures",
+)  # fmt: skip
+EXPECTED_POLICY: dict[str, set[str]] = {
+    "static": {"unlimited", "no_language_cookie"},
+    "public.index": set(),
+    "public.petition_page": {"unlimited"},
+    "public.sign": {"unlimited"},
+    "public.check_email": {"unlimited"},
+    "public.confirm_page": {"token_in_url", "unlimited"},
+    "public.confirm": {"token_in_url", "unlimited"},
+    "privacy.notice": set(),
+    "privacy.data_request": set(),
+    "privacy.data_request_sent": set(),
+    "privacy.withdraw_page": {"token_in_url"},
+    "privacy.withdraw": {"token_in_url"},
+    "privacy.withdrawn": set(),
+    "api.list_petitions": API | {"unlimited"},
+    "api.get_petition": API | {"unlimited"},
+    "api.openapi_document": API | {"unlimited"},
+    "health.healthz": API | {"unlimited"},
+    "live.petition_events": API,
+    "partner_api.submit_signature": API,
+    "partner_api.stats": API,
+    "embed.embed_js": {"no_language_cookie", "unlimited"},
+    "embed.widget": WIDGET,
+    "embed.sign": WIDGET,
+    "embed.check_email": WIDGET,
+    "embed.share": {"english_only", "no_language_cookie"},
+    "organiser.login": ORGANISER | {"login_free"},
+    "organiser.accept_invite": ORGANISER | {"login_free", "token_in_url"},
+    "organiser.figures": ORGANISER | {"passive"},
+    **{f"organiser.{name}": ORGANISER for name in ORGANISER_PAGES},
+    # Petition texts of up to 100,000 characters; CSV files of statements.
+    **{f"organiser.{name}": ORGANISER | {"large_body"} for name in ("new", "edit", "upload_statements")},
+}
+
+
+def endpoints_with(flag: str) -> set[str]:
+    return {endpoint for endpoint, flags in EXPECTED_POLICY.items() if flag in flags}
+
 
 def all_rules() -> list[tuple[str, str, str]]:
     """(method, rule, endpoint) for every route, read from the app itself (at collection time)."""
