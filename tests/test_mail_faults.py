@@ -4,6 +4,7 @@ a ten-minute lease and none goes out twice."""
 
 import sqlite3
 import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,10 +24,10 @@ from tests.test_mail import SmtpSink, addresses
 MESSAGES = 2 * MARK_EVERY + 10  # the database fails after the first group is sent
 
 
-def _queue(app, count: int) -> None:
+def _queue(app, count: int, first: int = 0) -> None:
     with app.app_context():
         petition = db.session.scalar(select(Petition))
-        for address in addresses(count):
+        for address in addresses(count)[first:]:
             signing.sign(db.session, petition, signer(address), now=utcnow())
         db.session.commit()
 
@@ -109,3 +110,50 @@ def test_postgresql_stopping_mid_batch_delays_nothing_by_a_lease(private_postgre
         sink.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_a_listening_worker_outlives_a_database_restart(private_postgres, tmp_path):
+    """The worker sleeps on LISTEN; when PostgreSQL restarts under it, it listens again and the next
+    signature's email still leaves at once."""
+    from pathlib import Path
+
+    from petition.mail.worker import serve
+
+    migrate(private_postgres.url, tmp_path)
+    app = create_app(base_config(private_postgres.url, tmp_path))
+    with app.app_context():
+        create_petition(db.session, slug="demo", title="T", now=utcnow())
+        db.session.commit()
+    outbox = Path(urlsplit(app.config["MAIL_URL"]).path)
+    stop = threading.Event()
+
+    def work():
+        with app.app_context():
+            serve(db.session, once=False, interval=60, stopping=stop.is_set)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    try:
+        _queue(app, 1)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 1)
+        private_postgres.stop()
+        private_postgres.start()
+        time.sleep(3)  # the worker notices, and listens again
+        with app.app_context():
+            db.engine.dispose()  # the app's own pooled connections died with the server too
+        _queue(app, 2, first=1)
+        _wait_for(lambda: len(list(outbox.glob("*.eml"))) == 2)
+    finally:
+        stop.set()
+        _queue(app, 3, first=2)  # a NOTIFY ends its wait
+        thread.join(30)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.05)

@@ -16,6 +16,7 @@ nothing waits out a lease, and keeps trying to record what it did send.
 PostgreSQL sleeps until the outbox is written to (LISTEN/NOTIFY) instead of polling.
 """
 
+import contextlib
 import logging
 import os
 import secrets
@@ -295,26 +296,40 @@ class Waker:
 
     def __init__(self, engine: Engine):
         self.connection = None
+        self.url = None
         if engine.dialect.name == "postgresql":
-            import psycopg
+            self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
-            url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self.connection = psycopg.connect(url, autocommit=True)
-            self.connection.execute(f"LISTEN {WAKE_CHANNEL}")
+    @property
+    def listens(self) -> bool:
+        return self.url is not None
 
     def wait(self, timeout: float) -> None:
-        if self.connection is None:
+        if not self.listens:
             time.sleep(timeout)
             return
-        # Block on the socket rather than in psycopg, so that a signal (SIGTERM) ends the wait.
-        ready, _, _ = select.select([self.connection.fileno()], [], [], timeout)
-        if ready:
-            for _ in self.connection.notifies(timeout=0):
-                pass
+        import psycopg
+
+        try:
+            if self.connection is None:
+                self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+                self.connection.execute(f"LISTEN {WAKE_CHANNEL}")
+            # Block on the socket rather than in psycopg, so that a signal (SIGTERM) ends the wait.
+            ready, _, _ = select.select([self.connection.fileno()], [], [], timeout)
+            if ready:
+                for _ in self.connection.notifies(timeout=0):
+                    pass
+        except (psycopg.Error, OSError) as error:
+            # The database went away: listen again once it is back; meanwhile, wait as a poller would.
+            log.warning("mail worker: cannot listen for new mail (%s)", type(error).__name__)
+            self.close()
+            time.sleep(min(timeout, 2.0))
 
     def close(self) -> None:
         if self.connection is not None:
-            self.connection.close()
+            with contextlib.suppress(Exception):
+                self.connection.close()
+            self.connection = None
 
 
 def serve(session: Session, *, once: bool, interval: float, stopping, batch_size: int = 100) -> dict[str, int]:
@@ -323,6 +338,8 @@ def serve(session: Session, *, once: bool, interval: float, stopping, batch_size
     totals = {"sent": 0, "retried": 0, "failed": 0}
     mailer = Mailer()
     waker = None if once else Waker(engine)
+    if waker is not None:
+        waker.wait(0)  # listening before the first look, so no NOTIFY falls between the two
     try:
         while not stopping():
             try:
@@ -330,9 +347,9 @@ def serve(session: Session, *, once: bool, interval: float, stopping, batch_size
                 report = mailer.deliver_due(session, now, size=batch_size) if any_due(engine, now) else None
             except SQLAlchemyError as error:
                 # The database is away: wait for it rather than die.
-                session.remove() if hasattr(session, "remove") else session.rollback()
+                session.rollback()
                 log.warning("mail-worker: database unavailable (%s), retrying", type(error).__name__)
-                time.sleep(max(interval, 2))
+                time.sleep(2)
                 continue
             for key in totals:
                 totals[key] += getattr(report, key) if report else 0
@@ -340,10 +357,8 @@ def serve(session: Session, *, once: bool, interval: float, stopping, batch_size
                 continue  # more is due: no waiting
             if once:
                 break
-            # Quiet: the SMTP connection is closed while it would idle (servers drop idle ones anyway).
-            if report is None:
-                mailer.close()
-            waker.wait(interval if waker.connection is None else max(interval, 5.0))
+            # Woken by a NOTIFY on PostgreSQL, with a look every five seconds for retries that came due.
+            waker.wait(max(interval, 5.0) if waker.listens else interval)
     except KeyboardInterrupt:
         pass  # Ctrl-C: the batch in hand has been recorded or handed back
     finally:
