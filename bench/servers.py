@@ -165,7 +165,9 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(self.worker_pids()) < count:
             time.sleep(0.1)
-        time.sleep(0.5)
+        # Each worker imports the app after it appears (preload_app is off): wait until they all sit
+        # idle, so that no import lands in a measurement.
+        wait_until_idle(self.worker_pids, deadline - time.monotonic())
 
     def worker_pids(self) -> list[int]:
         try:
@@ -179,6 +181,20 @@ class Gunicorn:
 
     def stop(self) -> None:
         stop(self.process)
+
+
+def wait_until_idle(pids, timeout: float = 60, busy: float = 0.1) -> None:
+    """Wait until the processes `pids()` names use less than `busy` of a core each (over half a second):
+    started processes import the app first, which must not land in a measurement."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        current = pids()
+        used = sum(cpu_seconds(current).values())
+        if last is not None and used - last < busy * 0.5 * max(1, len(current)):
+            return
+        last = used
+        time.sleep(0.5)
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
