@@ -237,3 +237,6 @@ def print_report(header: dict, results: list[dict]) -> None:
             print("\nWhere the workers' time went during the signing flow (py-spy, share of busy samples):")
             for share, frame in result["profile"]:
                 print(f"  {share:5.1f}%  {frame}")
+    if header.get("inprocess"):
+        print()
+        print(header["inprocess"])

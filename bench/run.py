@@ -10,6 +10,7 @@ import json
 import os
 import re
 import resource
+import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -48,6 +49,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--mail-workers", type=int, default=0, help="0: 2 on PostgreSQL, 1 on SQLite")
     parser.add_argument("--scenarios", default="reads,export,flow,mail", help="comma-separated subset to run")
     parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy in the first flow run")
+    parser.add_argument(
+        "--no-inprocess",
+        action="store_true",
+        help="skip bench/inprocess.py (in-process CPU per request type, run after the flow scenario)",
+    )
     parser.add_argument("--app-python", default=str(ROOT / ".venv/bin/python"), help="the app's interpreter")
     parser.add_argument(
         "--database-url",
@@ -411,6 +417,18 @@ async def bench_database(kind: str, args) -> dict:
     return bench
 
 
+def inprocess(args, kinds: list[str]) -> str:
+    """bench/inprocess.py's table (CPU per request type in one process), run with the app's
+    interpreter on the worktree's app, for the databases benchmarked."""
+    command = [args.app_python, str(HERE / "inprocess.py"), "--databases", ",".join(kinds),
+               "--runs", str(args.runs), "--database-url", args.database_url]  # fmt: skip
+    print(f"in process: bench/inprocess.py --databases {','.join(kinds)} --runs {args.runs}", flush=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"bench/inprocess.py failed (exit {done.returncode}):\n{done.stderr[-2000:]}"
+    return done.stdout[done.stdout.find("In-process") :].strip()
+
+
 def main() -> None:
     args = arguments()
     require("wrk")
@@ -431,6 +449,8 @@ def main() -> None:
     }
     kinds = [kind for kind in args.databases.split(",") if kind]
     results = [asyncio.run(bench_database(kind, args)) for kind in kinds]
+    if "flow" in args.scenarios.split(",") and not args.no_inprocess:
+        header["inprocess"] = inprocess(args, kinds)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     path = out / f"bench-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
