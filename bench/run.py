@@ -31,7 +31,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="each figure is the median of this many runs")
     parser.add_argument("--seconds", type=float, default=10, help="length of each measured load (window)")
     parser.add_argument(
-        "--warmup", type=float, default=3, help="seconds the signing flow runs before its measured window opens"
+        "--warmup",
+        type=float,
+        default=3,
+        help="seconds the signing flow runs before its measured window opens (and each read endpoint, unmeasured)",
     )
     parser.add_argument(
         "--drivers", type=int, default=2, help="processes that drive the signing flow (bench/driver.py), together"
@@ -101,6 +104,10 @@ async def reads(bench: dict, app: App, bare, real, args, size_label: str, partne
             async with session.get(real.url + path) as response:
                 if response.status != 200:
                     endpoints[name] = None
+    # Warm-up, not counted: each worker's first requests compile templates and fill its caches.
+    if args.warmup > 0:
+        for url in [bare.url + "/", *(real.url + path for path in endpoints.values() if path)]:
+            await loads.wrk(url, args.warmup, args.concurrency)
     for run in range(args.runs):
         base = await loads.wrk(bare.url + "/", args.seconds, args.concurrency)
         bench.setdefault("bare", []).append(base)
