@@ -62,7 +62,7 @@ def flow_rows(result: dict, flow: list[dict], bare: float) -> list[tuple[str, st
     rows.append((
         "signing flow (4 requests + email), confirmed/s",
         f"{_n(rate, 1)}/s, {errors} err" + (f" ({', '.join(kinds)})" if kinds else "")
-        + f", {missing} emails never came",
+        + f", {missing} emails never came (within {result.get('drain', 5):g} s)",
         _n(bare), f"{_med(flow, 'ratio'):.3f}", f">= {target}/s, 0 err, 0 lost",
         _verdict(rate >= target and errors == 0 and missing == 0),
     ))  # fmt: skip

@@ -37,6 +37,12 @@ def arguments() -> argparse.Namespace:
         help="seconds the signing flow runs before its measured window opens (and each read endpoint, unmeasured)",
     )
     parser.add_argument(
+        "--drain",
+        type=float,
+        default=5,
+        help="after the flow's window, seconds without any email before the ones still owed count as lost",
+    )
+    parser.add_argument(
         "--drivers", type=int, default=2, help="processes that drive the signing flow (bench/driver.py), together"
     )
     parser.add_argument("--signatures", type=int, default=1_000_000, help="rows for the 'large' reads and export")
@@ -253,7 +259,7 @@ async def flows(bench: dict, app: App, bare, real, live, args, sink, sampler, da
             _, files = await asyncio.gather(meter.window(start, end, pids), profile())
             bench["profile"] = profiling.summarise(files)
 
-        options = {"warmup": args.warmup, "drivers": args.drivers}
+        options = {"warmup": args.warmup, "drivers": args.drivers, "drain": args.drain}
         plain = await loads.flow(real.url, "flow", sink, args.seconds, args.concurrency, f"{run}p",
                                  on_window=plain_window, **options)  # fmt: skip
         confirmations += plain.confirmed_all
@@ -367,7 +373,7 @@ async def bench_database(kind: str, args) -> dict:
         "GUNICORN_MAX_REQUESTS": "0",
     }
     app = App(args.app_python, database, workdir, env)
-    bench: dict = {"database": kind, "cores": cores}
+    bench: dict = {"database": kind, "cores": cores, "drain": args.drain}
     try:
         app.flask("db", "upgrade")
         app.flask("petition", "create", "--slug", "reads", "--title", "Read load", "--rules", "eci")
@@ -453,6 +459,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "warmup": args.warmup,
         "drivers": args.drivers,
+        "drain": args.drain,
     }
     kinds = [kind for kind in args.databases.split(",") if kind]
     results = [asyncio.run(bench_database(kind, args)) for kind in kinds]
