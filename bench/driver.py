@@ -203,7 +203,8 @@ async def timed(stats: Stats, kind: str, client: Client, method: str, path: str,
     return status, body, started, done
 
 
-async def run(config: dict, go: dict, links: asyncio.Queue) -> Stats:
+async def run(config: dict, go: dict, links: asyncio.Queue, arrived: list[float]) -> Stats:
+    """`links` is filled from the sink's feed, and `arrived[0]` set to the time of the latest."""
     url = urlsplit(config["url"])
     slug, tag = config["slug"], config["tag"]
     stats = Stats(go["window_start"], go["window_end"])
@@ -214,7 +215,6 @@ async def run(config: dict, go: dict, links: asyncio.Queue) -> Stats:
     codes, weights = list(COUNTRIES), list(COUNTRIES.values())
     numbers = iter(range(10**9))
     outstanding = [0]  # signed, link not yet taken
-    last_link = [time.monotonic()]
 
     async def signer() -> None:
         client = Client(url.hostname, url.port)
@@ -268,7 +268,6 @@ async def run(config: dict, go: dict, links: asyncio.Queue) -> Stats:
         client = Client(url.hostname, url.port)
         while (link := await links.get()) is not None:
             received, recipient, path = link
-            last_link[0] = time.monotonic()
             sent = signed_at.pop(recipient, None)
             if sent is None:
                 continue  # not (or no longer) ours: a signature from an earlier run
@@ -285,11 +284,11 @@ async def run(config: dict, go: dict, links: asyncio.Queue) -> Stats:
 
     async def close() -> None:
         """After the window, once signers stopped: wait for the links still owed (or `drain` seconds
-        without any), then tell the confirmers to finish."""
+        without any arriving), then tell the confirmers to finish the queue and stop."""
         await asyncio.gather(*[signer() for _ in range(half)])
-        while outstanding[0] > 0 and time.monotonic() - max(last_link[0], window_end) < config["drain"]:
+        while outstanding[0] - links.qsize() > 0 and time.monotonic() - max(arrived[0], window_end) < config["drain"]:
             await asyncio.sleep(0.05)
-        stats.missing = max(0, outstanding[0])  # signed, but no email came while we waited
+        stats.missing = max(0, outstanding[0] - links.qsize())  # signed, but no email came while we waited
         for _ in range(half):
             links.put_nowait(None)
 
@@ -302,6 +301,7 @@ async def main() -> None:
     config = json.loads(sys.argv[1])
     loop = asyncio.get_running_loop()
     links: asyncio.Queue = asyncio.Queue()
+    arrived = [0.0]
     reader, writer = await asyncio.open_connection("127.0.0.1", config["feed_port"])
     writer.write(f"SUB {config['tag']}\n".encode())
     await writer.drain()
@@ -310,11 +310,12 @@ async def main() -> None:
         async for line in reader:
             received, recipient, path = line.split()
             links.put_nowait((float(received), recipient, path))
+            arrived[0] = time.monotonic()
 
     feeding = asyncio.create_task(feed())
     print("READY", flush=True)
     go = json.loads((await loop.run_in_executor(None, sys.stdin.readline)).removeprefix("GO "))
-    stats = await run(config, go, links)
+    stats = await run(config, go, links, arrived)
     feeding.cancel()
     writer.close()
     print("RESULT " + json.dumps(stats.as_dict()), flush=True)
