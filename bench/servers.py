@@ -185,16 +185,25 @@ class Gunicorn:
 
 def wait_until_idle(pids, timeout: float = 60, busy: float = 0.1) -> None:
     """Wait until the processes `pids()` names use less than `busy` of a core each (over half a second):
-    started processes import the app first, which must not land in a measurement."""
+    started processes import the app first, which must not land in a measurement. Time spent waiting
+    for a core counts as busy too, else a starved import would look idle on a crowded machine."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         current = pids()
-        used = sum(cpu_seconds(current).values())
+        used = sum(cpu_seconds(current).values()) + sum(run_queue_seconds(pid) for pid in current)
         if last is not None and used - last < busy * 0.5 * max(1, len(current)):
             return
         last = used
         time.sleep(0.5)
+
+
+def run_queue_seconds(pid: int) -> float:
+    """Time the process's main thread has spent runnable but waiting for a core (/proc/<pid>/schedstat)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
