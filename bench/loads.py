@@ -188,6 +188,9 @@ async def sign_only(base_url: str, slug: str, count: int, concurrency: int, run:
 
 async def total_of(base_url: str, slug: str) -> int:
     async with aiohttp.ClientSession() as session, session.get(f"{base_url}/api/v1/petitions/{slug}") as response:
+        if response.status != 200:
+            body = (await response.text())[:200]
+            raise RuntimeError(f"GET /api/v1/petitions/{slug} answered {response.status}: {body}")
         return (await response.json())["total"]
 
 

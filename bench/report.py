@@ -199,7 +199,10 @@ def rows_for(result: dict, signatures: int = 1_000_000) -> list[tuple[str, str, 
     peak = result.get("worker_rss_peak_mb", float("nan"))
     rows.append(("gunicorn worker RSS, peak of the run", f"{_n(peak)} MB", "", "", "< 150 MB", _verdict(peak < 150)))
     exact = result.get("exact")
-    if exact:
+    if exact and "error" in exact:
+        rows.append(("counts exact after the flows (recount)", f"not checked: {exact['error']}", "", "", "0 corrected",
+                     "missed"))  # fmt: skip
+    elif exact:
         rows.append((
             "counts exact after the flows (recount)",
             f"{exact['corrected']} counters corrected; API total {exact['api_total']:,},"

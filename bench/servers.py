@@ -30,18 +30,21 @@ class Database:
             assert server_url, "PostgreSQL needs BENCH_DATABASE_URL"
             base, _, _ = server_url.rpartition("/")
             self.admin = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
-            self.url = f"{base}/petition_bench"
+            # One name per benchmark process: two runs on one server (other engineers') must not drop
+            # each other's database in the middle of a measurement.
+            self.name = f"petition_bench_{os.getpid()}"
+            self.url = f"{base}/{self.name}"
 
     def create(self) -> None:
         if self.kind == "postgresql":
-            for sql in ("DROP DATABASE IF EXISTS petition_bench WITH (FORCE)", "CREATE DATABASE petition_bench"):
+            for sql in (f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)", f"CREATE DATABASE {self.name}"):
                 subprocess.run(["psql", self.admin, "-q", "-c", sql], check=True, capture_output=True)
 
     def backend_pids(self) -> list[int]:
         """PostgreSQL server processes serving the benchmark's database (their CPU is the app's too)."""
         if self.kind != "postgresql":
             return []
-        sql = "SELECT pid FROM pg_stat_activity WHERE datname = 'petition_bench'"
+        sql = f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.name}'"  # noqa: S608 (our own name)
         found = subprocess.run(["psql", self.admin, "-At", "-c", sql], capture_output=True, text=True)
         return [int(pid) for pid in found.stdout.split()]
 
@@ -53,7 +56,7 @@ class Database:
     def drop(self) -> None:
         if self.kind == "postgresql":
             subprocess.run(
-                ["psql", self.admin, "-q", "-c", "DROP DATABASE IF EXISTS petition_bench WITH (FORCE)"],
+                ["psql", self.admin, "-q", "-c", f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"],
                 capture_output=True,
             )
 
