@@ -20,7 +20,7 @@ import loads
 import profiling
 from loads import percentile
 from report import print_report
-from servers import ORGANISER, ROOT, App, Database, cpu_seconds, machine, require, wait_until_idle
+from servers import ORGANISER, ROOT, App, Database, cpu_seconds, machine, require
 
 HERE = Path(__file__).resolve().parent
 
@@ -305,12 +305,17 @@ async def flows(bench: dict, app: App, bare, real, live, args, sink, sampler, da
     bench["exact"] = {"api_total": total, "confirmations": confirmations, "corrected": corrected}
 
 
-async def mail_ready(real, sink: loads.Sink, timeout: float = 120) -> None:
-    """One signature through to the sink before the flow starts: the mail workers are up and polling
-    (their start-up, slow on a crowded machine, would otherwise land in the flow's window)."""
+async def mail_ready(real, sink: loads.Sink, app: App, database: Database, timeout: float = 120) -> None:
+    """Before the flow: every mail worker has the database open (so it has imported the app), and one
+    signature has gone through to the sink. Their start-up, slow on a crowded machine, would
+    otherwise land in the flow's window."""
+    deadline = time.monotonic() + timeout
+    while not all(database.connected(p.pid) for p in app.mailers):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the mail workers had not opened the database {timeout:g} s after their start")
+        await asyncio.sleep(0.1)
     before, _ = await sink.stats()
     await loads.sign_only(real.url, "flow", 1, 1, "ready")
-    deadline = time.monotonic() + timeout
     while (await sink.stats())[0] <= before:
         if time.monotonic() > deadline:
             raise RuntimeError(f"no email reached the SMTP sink within {timeout:g} s of the mail workers' start")
@@ -433,8 +438,7 @@ async def bench_database(kind: str, args) -> dict:
                 workers = args.mail_workers or (2 if kind == "postgresql" else 1)
                 if "flow" in scenarios:
                     app.mail_workers(workers, f"smtp://127.0.0.1:{sink.port}")
-                    wait_until_idle(lambda: [p.pid for p in app.mailers])
-                    await mail_ready(real, sink)
+                    await mail_ready(real, sink, app, database)
                     print(f"{kind}: signing flow, alone and with {args.watchers} watchers", flush=True)
                     await flows(bench, app, bare, real, live, args, sink, sampler, database)
                 if "mail" in scenarios:

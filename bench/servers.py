@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {
@@ -47,6 +48,28 @@ class Database:
         sql = f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.name}'"  # noqa: S608 (our own name)
         found = subprocess.run(["psql", self.admin, "-At", "-c", sql], capture_output=True, text=True)
         return [int(pid) for pid in found.stdout.split()]
+
+    def connected(self, pid: int) -> bool:
+        """Whether the process has the database open (the SQLite file, or a TCP connection to the
+        PostgreSQL server's port): a started worker gets there only once it has imported the app."""
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            return False
+        if self.kind == "sqlite":
+            return any(link.endswith("/bench.db") for link in links)
+        sockets = {link[8:-1] for link in links if link.startswith("socket:[")}
+        port = f"{urlsplit(self.url.replace('+psycopg', '')).port or 5432:04X}"
+        for table in ("tcp", "tcp6"):
+            try:
+                rows = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                fields = row.split()
+                if fields[2].endswith(":" + port) and fields[9] in sockets:
+                    return True
+        return False
 
     def vacuum(self) -> None:
         if self.kind == "postgresql":
@@ -189,7 +212,8 @@ class Gunicorn:
 def wait_until_idle(pids, timeout: float = 60, busy: float = 0.1) -> None:
     """Wait until the processes `pids()` names use less than `busy` of a core each (over half a second):
     started processes import the app first, which must not land in a measurement. Time spent waiting
-    for a core counts as busy too, else a starved import would look idle on a crowded machine."""
+    for a core counts as busy too, else a starved import would look idle on a crowded machine. (Not
+    for processes that poll: a mail worker wakes 20 times a second and waits for a core each time.)"""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
