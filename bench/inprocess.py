@@ -38,6 +38,8 @@ KEYS = {
 CONFIRM_PATH = re.compile(r"https?://[^/\s]+(/confirm/[A-Za-z0-9._-]+)")
 TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
 STEPS = ("page", "sign", "mail", "confirm_page", "confirm")
+# One name per process: runs by several engineers on one PostgreSQL server must not drop each other's.
+DATABASE = f"petition_inprocess_{os.getpid()}"
 BUDGET_MS = {"page": 0.5, "sign": 1.5, "mail": 1.5, "confirm_page": 1.0, "confirm": 1.5}
 
 
@@ -80,9 +82,9 @@ def fresh_database(kind: str, server_url: str, workdir: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}"
     admin = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    for sql in ("DROP DATABASE IF EXISTS petition_inprocess WITH (FORCE)", "CREATE DATABASE petition_inprocess"):
+    for sql in (f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}"):
         subprocess.run(["psql", admin, "-q", "-c", sql], check=True, capture_output=True)
-    return f"{server_url.rpartition('/')[0]}/petition_inprocess"
+    return f"{server_url.rpartition('/')[0]}/{DATABASE}"
 
 
 def make_app(url: str, workdir: Path):
@@ -231,7 +233,7 @@ def measure(kind: str, args) -> dict:
         if kind == "postgresql":
             admin = args.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
             subprocess.run(
-                ["psql", admin, "-q", "-c", "DROP DATABASE IF EXISTS petition_inprocess WITH (FORCE)"],
+                ["psql", admin, "-q", "-c", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"],
                 capture_output=True,
             )
 

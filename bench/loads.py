@@ -1,10 +1,9 @@
-"""The load drivers: wrk for plain reads; asyncio for the signing flow, the SMTP sink, the watchers
-and the export, which need state between requests."""
+"""The load drivers: wrk for plain reads; driver.py processes for the signing flow (with sink.py, the
+SMTP sink); aiohttp in this process for the watchers, the export and filling the outbox."""
 
 import asyncio
 import bisect
 import json
-import random
 import re
 import statistics
 import sys
@@ -18,8 +17,6 @@ HERE = Path(__file__).resolve().parent
 TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 TOTAL = re.compile(r'"total":(\d+)')
-# Where signers come from in the flow: roughly by population, as in a real burst.
-COUNTRIES = {"DE": 83, "FR": 68, "IT": 59, "ES": 48, "PL": 37, "RO": 19, "NL": 18, "BE": 12, "PT": 10, "MT": 1}
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -46,178 +43,154 @@ async def wrk(url: str, seconds: float, connections: int = 32, threads: int = 2)
 
 # The SMTP sink ---------------------------------------------------------------------------------
 class Sink:
-    """Runs sink.py and hands on what it reports: confirmation links, messages, connections."""
+    """Runs sink.py in its own process; drivers subscribe to its links themselves (see driver.py),
+    this side only asks it how many messages and connections it has seen."""
 
     def __init__(self):
-        self.links: asyncio.Queue = asyncio.Queue()
-        self.received = 0
-        self.connections = 0
         self.port = 0
+        self.feed_port = 0
         self.process = None
-        self.reader = None
+        self.feed = None
 
     async def start(self) -> int:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, str(HERE / "sink.py"), stdout=asyncio.subprocess.PIPE
         )
         first = (await self.process.stdout.readline()).decode()
-        self.port = int(first.split()[1])
-        self.reader = asyncio.create_task(self._read())
+        self.port, self.feed_port = (int(port) for port in first.split()[1:3])
+        self.feed = await asyncio.open_connection("127.0.0.1", self.feed_port)
         return self.port
 
-    async def _read(self) -> None:
-        async for raw in self.process.stdout:
-            kind, _, rest = raw.decode().strip().partition(" ")
-            if kind == "EHLO":
-                self.connections += 1
-            elif kind == "MSG":
-                self.received += 1
-                if rest != "-":
-                    self.links.put_nowait((rest, time.monotonic()))
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def stats(self) -> tuple[int, int]:
+        """(messages received, SMTP connections accepted) so far."""
+        reader, writer = self.feed
+        writer.write(b"STATS\n")
+        await writer.drain()
+        _, messages, connections = (await reader.readline()).split()
+        return int(messages), int(connections)
 
     async def stop(self) -> None:
+        self.feed[1].close()
         self.process.terminate()
         await self.process.wait()
-        self.reader.cancel()
 
 
 # The signing flow ------------------------------------------------------------------------------
+KINDS = ("page", "sign", "confirm_page", "confirm")
+
+
 @dataclass
 class FlowResult:
-    seconds: float
-    signed: int = 0
-    confirmed: int = 0  # within the measured window
-    confirmed_all: int = 0  # including links still pressed after it
-    errors: int = 0
-    latencies: list[float] = field(default_factory=list)
-    confirmed_at: list[float] = field(default_factory=list)
+    seconds: float  # the measured window
+    warmup: float
+    window: tuple[float, float] = (0.0, 0.0)  # its start and end on time.monotonic()
+    drivers: int = 0
+    signed: int = 0  # in the window
+    confirmed: int = 0  # confirmations completed in the window
+    confirmed_all: int = 0  # including warm-up and drain
+    errors: int = 0  # in the whole run, warm-up and drain included
+    errors_window: int = 0
+    missing: int = 0  # signed, but their email had not come when the drain gave up
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # ms, requests started in the window
+    mail_ms: list[float] = field(default_factory=list)  # sign POST sent -> message at the sink
+    confirmed_at: list[float] = field(default_factory=list)  # every confirmation, in order
     error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.confirmed / self.seconds
 
-    def error(self, kind: str) -> None:
-        self.errors += 1
-        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
 
-
-@dataclass
-class Answer:
-    status: int
-    text: str
-
-
-async def _timed(result: FlowResult, request) -> Answer | None:
-    started = time.monotonic()
-    try:
-        async with request as response:
-            answer = Answer(response.status, await response.text())
-    except (aiohttp.ClientError, TimeoutError) as error:
-        result.error(type(error).__name__)
-        return None
-    result.latencies.append(time.monotonic() - started)
-    return answer
-
-
-async def flow(base_url: str, slug: str, sink: Sink, seconds: float, concurrency: int, run: str) -> FlowResult:
-    """Signers load the page and post the form; confirmers take each link the sink received and
-    open and press it. Both run at once, so mail latency shows as delay, not as idle signers; but at
-    most `2 x concurrency` signatures wait for their confirmation at any time, so that the figure is
-    whole flows completed, not signatures piling up in the outbox."""
-    result = FlowResult(seconds)
-    unconfirmed = asyncio.Semaphore(2 * concurrency)
-    deadline = time.monotonic() + seconds
-    codes, weights = list(COUNTRIES), list(COUNTRIES.values())
-    timeout = aiohttp.ClientTimeout(total=30)
-    connector = aiohttp.TCPConnector(limit=0)
-    counter = iter(range(10**9))
-    while not sink.links.empty():
-        sink.links.get_nowait()
-
-    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as session:
-
-        async def signer() -> None:
-            while time.monotonic() < deadline:
-                try:
-                    await asyncio.wait_for(unconfirmed.acquire(), timeout=max(0.01, deadline - time.monotonic()))
-                except TimeoutError:
-                    return
-                page = await _timed(result, session.get(f"/p/{slug}"))
-                if page is None or page.status != 200:
-                    result.error(f"page {getattr(page, 'status', '-')}")
-                    unconfirmed.release()
-                    continue
-                token = TOKEN.search(page.text)
-                fields = {
-                    "first_name": "Ana",
-                    "last_name": "Bench",
-                    "email": f"s{run}-{next(counter)}@bench.example.org",
-                    "country": random.choices(codes, weights)[0],
-                    "consent": "y",
-                    "form_token": token.group(1) if token else "",
-                }
-                posted = await _timed(result, session.post(f"/p/{slug}/sign", data=fields, allow_redirects=False))
-                if posted is None or posted.status != 303:
-                    result.error(f"sign {getattr(posted, 'status', '-')}")
-                    unconfirmed.release()
-                    continue
-                result.signed += 1
-
-        async def confirm(path: str) -> None:
-            page = await _timed(result, session.get(path))
-            if page is None or page.status != 200:
-                result.error(f"confirm page {getattr(page, 'status', '-')}")
-                return
-            pressed = await _timed(result, session.post(path, allow_redirects=False))
-            if pressed is None or pressed.status != 303:
-                result.error(f"confirm {getattr(pressed, 'status', '-')}")
-                return
-            result.confirmed_all += 1
-            if time.monotonic() <= deadline:
-                result.confirmed += 1
-                result.confirmed_at.append(time.monotonic())
-
-        async def confirmer() -> None:
-            while True:
-                try:
-                    path, _ = await asyncio.wait_for(sink.links.get(), timeout=max(0.1, deadline - time.monotonic()))
-                except TimeoutError:
-                    if time.monotonic() >= deadline:
-                        return
-                    continue
-                try:
-                    await confirm(path)
-                finally:
-                    unconfirmed.release()
-
-        half = max(1, concurrency // 2)
-        await asyncio.gather(*[signer() for _ in range(half)], *[confirmer() for _ in range(half)])
+async def flow(
+    base_url: str,
+    slug: str,
+    sink: Sink,
+    seconds: float,
+    concurrency: int,
+    run: str,
+    *,
+    warmup: float = 3.0,
+    drivers: int = 2,
+    drain: float = 5.0,
+    on_window=None,
+) -> FlowResult:
+    """The signing flow from `drivers` processes of driver.py, `concurrency` connections in all (half
+    signers, half confirmers). It runs `warmup` seconds, then the measured window of `seconds`, then
+    signers stop and confirmers take the links still coming (up to `drain` seconds of silence).
+    `on_window(window_start, window_end, driver_pids)` is awaited alongside, to meter the window."""
+    share = [concurrency // drivers + (i < concurrency % drivers) for i in range(drivers)]
+    processes = []
+    for i, connections in enumerate(share):
+        config = {"url": base_url, "slug": slug, "tag": f"f{run}d{i}", "concurrency": max(2, connections),
+                  "feed_port": sink.feed_port, "drain": drain}  # fmt: skip
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(HERE / "driver.py"), json.dumps(config),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        processes.append(process)
+    for process in processes:
+        line = await process.stdout.readline()
+        if line.strip() != b"READY":
+            raise RuntimeError(f"load driver did not start: {line!r}")
+    start = time.monotonic() + 0.1
+    go = {"start": start, "window_start": start + warmup, "window_end": start + warmup + seconds}
+    for process in processes:
+        process.stdin.write(f"GO {json.dumps(go)}\n".encode())
+        await process.stdin.drain()
+    metering = on_window(go["window_start"], go["window_end"], [p.pid for p in processes]) if on_window else None
+    outputs = await asyncio.gather(*(p.communicate() for p in processes), *([metering] if metering else []))
+    result = FlowResult(seconds, warmup, (go["window_start"], go["window_end"]), drivers)
+    result.latencies = {kind: [] for kind in KINDS}
+    for process, (stdout, _) in zip(processes, outputs[: len(processes)], strict=True):
+        line = next((x for x in stdout.decode().splitlines() if x.startswith("RESULT ")), None)
+        if process.returncode != 0 or line is None:
+            raise RuntimeError(f"load driver failed (exit {process.returncode})")
+        part = json.loads(line.removeprefix("RESULT "))
+        result.signed += part["signed_window"]
+        result.confirmed += part["confirmed_window"]
+        result.confirmed_all += part["confirmed_all"]
+        result.errors += part["errors"]
+        result.errors_window += part["errors_window"]
+        result.missing += part["missing"]
+        for kind in KINDS:
+            result.latencies[kind] += part["latencies_ms"][kind]
+        result.mail_ms += part["mail_ms"]
+        result.confirmed_at += part["confirmed_at"]
+        for kind, n in part["error_kinds"].items():
+            result.error_kinds[kind] = result.error_kinds.get(kind, 0) + n
+    result.confirmed_at.sort()
     return result
 
 
 async def sign_only(base_url: str, slug: str, count: int, concurrency: int, run: str) -> int:
     """Post `count` signatures (no confirmation): fills the outbox for the mail scenario."""
-    result = FlowResult(0)
     numbers = iter(range(count))
+    signed = 0
     async with aiohttp.ClientSession(base_url, connector=aiohttp.TCPConnector(limit=0)) as session:
 
         async def signer() -> None:
+            nonlocal signed
             for n in numbers:
-                page = await _timed(result, session.get(f"/p/{slug}"))
-                token = TOKEN.search(page.text) if page else None
+                async with session.get(f"/p/{slug}") as page:
+                    token = TOKEN.search(await page.text())
                 fields = {"first_name": "Ana", "last_name": "Bench", "email": f"m{run}-{n}@bench.example.org",
                           "country": "DE", "consent": "y", "form_token": token.group(1) if token else ""}  # fmt: skip
-                posted = await _timed(result, session.post(f"/p/{slug}/sign", data=fields, allow_redirects=False))
-                if posted is not None and posted.status == 303:
-                    result.signed += 1
+                async with session.post(f"/p/{slug}/sign", data=fields, allow_redirects=False) as posted:
+                    signed += posted.status == 303
 
         await asyncio.gather(*[signer() for _ in range(concurrency)])
-    return result.signed
+    return signed
 
 
 async def total_of(base_url: str, slug: str) -> int:
     async with aiohttp.ClientSession() as session, session.get(f"{base_url}/api/v1/petitions/{slug}") as response:
+        if response.status != 200:
+            body = (await response.text())[:200]
+            raise RuntimeError(f"GET /api/v1/petitions/{slug} answered {response.status}: {body}")
         return (await response.json())["total"]
 
 
@@ -270,18 +243,21 @@ class Watchers:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.session.close()
 
-    def lags(self, base_total: int, confirmed_at: list[float], sample: int = 200) -> list[float]:
-        """For a sample of the confirmations, how long until each watcher saw a total including it."""
-        if not confirmed_at:
+    def lags(self, base_total: int, confirmed_at: list[float], window: tuple[float, float], sample: int = 200):
+        """For a sample of the confirmations made in the window, how long until each watcher saw a
+        total including it. `confirmed_at` holds every confirmation since `base_total` was read, in
+        order (warm-up included: they move the total too)."""
+        inside = [k for k, t in enumerate(confirmed_at) if window[0] <= t < window[1]]
+        if not inside:
             return []
-        step = max(1, len(confirmed_at) // sample)
+        picked = inside[:: max(1, len(inside) // sample)]
         lags = []
         for events in self.events:
             if not events:
                 continue  # never connected: counted among the errors, not as an endless lag
             times = [t for t, _ in events]
             totals = [total for _, total in events]
-            for k in range(0, len(confirmed_at), step):
+            for k in picked:
                 # The first event whose total includes confirmation k (totals only grow).
                 i = bisect.bisect_left(totals, base_total + k + 1)
                 if i < len(totals):

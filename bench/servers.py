@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {
@@ -30,20 +31,45 @@ class Database:
             assert server_url, "PostgreSQL needs BENCH_DATABASE_URL"
             base, _, _ = server_url.rpartition("/")
             self.admin = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
-            self.url = f"{base}/petition_bench"
+            # One name per benchmark process: two runs on one server (other engineers') must not drop
+            # each other's database in the middle of a measurement.
+            self.name = f"petition_bench_{os.getpid()}"
+            self.url = f"{base}/{self.name}"
 
     def create(self) -> None:
         if self.kind == "postgresql":
-            for sql in ("DROP DATABASE IF EXISTS petition_bench WITH (FORCE)", "CREATE DATABASE petition_bench"):
+            for sql in (f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)", f"CREATE DATABASE {self.name}"):
                 subprocess.run(["psql", self.admin, "-q", "-c", sql], check=True, capture_output=True)
 
     def backend_pids(self) -> list[int]:
         """PostgreSQL server processes serving the benchmark's database (their CPU is the app's too)."""
         if self.kind != "postgresql":
             return []
-        sql = "SELECT pid FROM pg_stat_activity WHERE datname = 'petition_bench'"
+        sql = f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.name}'"  # noqa: S608 (our own name)
         found = subprocess.run(["psql", self.admin, "-At", "-c", sql], capture_output=True, text=True)
         return [int(pid) for pid in found.stdout.split()]
+
+    def connected(self, pid: int) -> bool:
+        """Whether the process has the database open (the SQLite file, or a TCP connection to the
+        PostgreSQL server's port): a started worker gets there only once it has imported the app."""
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            return False
+        if self.kind == "sqlite":
+            return any(link.endswith("/bench.db") for link in links)
+        sockets = {link[8:-1] for link in links if link.startswith("socket:[")}
+        port = f"{urlsplit(self.url.replace('+psycopg', '')).port or 5432:04X}"
+        for table in ("tcp", "tcp6"):
+            try:
+                rows = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                fields = row.split()
+                if fields[2].endswith(":" + port) and fields[9] in sockets:
+                    return True
+        return False
 
     def vacuum(self) -> None:
         if self.kind == "postgresql":
@@ -53,7 +79,7 @@ class Database:
     def drop(self) -> None:
         if self.kind == "postgresql":
             subprocess.run(
-                ["psql", self.admin, "-q", "-c", "DROP DATABASE IF EXISTS petition_bench WITH (FORCE)"],
+                ["psql", self.admin, "-q", "-c", f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"],
                 capture_output=True,
             )
 
@@ -165,7 +191,9 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(self.worker_pids()) < count:
             time.sleep(0.1)
-        time.sleep(0.5)
+        # Each worker imports the app after it appears (preload_app is off): wait until they all sit
+        # idle, so that no import lands in a measurement.
+        wait_until_idle(self.worker_pids, deadline - time.monotonic())
 
     def worker_pids(self) -> list[int]:
         try:
@@ -179,6 +207,30 @@ class Gunicorn:
 
     def stop(self) -> None:
         stop(self.process)
+
+
+def wait_until_idle(pids, timeout: float = 60, busy: float = 0.1) -> None:
+    """Wait until the processes `pids()` names use less than `busy` of a core each (over half a second):
+    started processes import the app first, which must not land in a measurement. Time spent waiting
+    for a core counts as busy too, else a starved import would look idle on a crowded machine. (Not
+    for processes that poll: a mail worker wakes 20 times a second and waits for a core each time.)"""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        current = pids()
+        used = sum(cpu_seconds(current).values()) + sum(run_queue_seconds(pid) for pid in current)
+        if last is not None and used - last < busy * 0.5 * max(1, len(current)):
+            return
+        last = used
+        time.sleep(0.5)
+
+
+def run_queue_seconds(pid: int) -> float:
+    """Time the process's main thread has spent runnable but waiting for a core (/proc/<pid>/schedstat)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
