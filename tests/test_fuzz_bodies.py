@@ -196,10 +196,13 @@ FORMS = {
     "organiser new petition": ("/organiser/new", {
         "slug": "fuzzed", "title": "A title", "summary": "A summary", "body": "Some *text*.", "rules": "simple",
         "goal": "1000", "closes_on": "", "registered_on": "", "targets": "DE=10", "retention_months": "6",
+        "organiser_name": "Campaign team", "organiser_contact": "team@example.org",
     }, "csrf", set()),
     "organiser edit": ("/organiser/p/demo/edit", {
         "title": "Ban it", "summary": "Now.", "body": "**Why**", "rules": "eci", "closes_on": "", "goal": "",
-        "targets": "", "retention_months": "", "submitted_on": "",
+        "targets": "", "retention_months": "", "submitted_on": "", "organiser_name": "Reclaim Your Face",
+        "organiser_contact": "https://reclaim.example/contact", "eci_registration_number": "ECI(2024)000004",
+        "eci_signing_url": "https://eci.ec.europa.eu/045/public/",
     }, "csrf", set()),
     "paper tally": ("/organiser/p/demo/paper/tally", {"country": "DE", "count": "5", "note": "stall"}, "csrf", set()),
     "team add": ("/organiser/p/demo/team", {"email": "new@example.org", "role": "viewer"}, "csrf", set()),
