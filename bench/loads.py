@@ -155,6 +155,7 @@ async def flow(base_url: str, slug: str, sink: Sink, seconds: float, concurrency
                     "email": f"s{run}-{next(counter)}@bench.example.org",
                     "country": random.choices(codes, weights)[0],
                     "consent": "y",
+                    "eligible": "y",  # the demo is an ECI: nationality and age stated
                     "form_token": token.group(1) if token else "",
                 }
                 posted = await _timed(result, session.post(f"/p/{slug}/sign", data=fields, allow_redirects=False))
@@ -207,7 +208,8 @@ async def sign_only(base_url: str, slug: str, count: int, concurrency: int, run:
                 page = await _timed(result, session.get(f"/p/{slug}"))
                 token = TOKEN.search(page.text) if page else None
                 fields = {"first_name": "Ana", "last_name": "Bench", "email": f"m{run}-{n}@bench.example.org",
-                          "country": "DE", "consent": "y", "form_token": token.group(1) if token else ""}  # fmt: skip
+                          "country": "DE", "consent": "y", "eligible": "y",
+                          "form_token": token.group(1) if token else ""}  # fmt: skip
                 posted = await _timed(result, session.post(f"/p/{slug}/sign", data=fields, allow_redirects=False))
                 if posted is not None and posted.status == 303:
                     result.signed += 1

@@ -51,7 +51,7 @@ class Result:
 
 
 def form_to_show(facts: PetitionFacts, formdata, locale: str, errors: dict | None = None) -> SignForm:
-    form = SignForm(formdata=formdata, allowed_countries=facts.allowed_countries, locale=locale)
+    form = SignForm(formdata=formdata, allowed_countries=facts.allowed_countries, locale=locale, eci=facts.is_eci)
     form.show_errors(errors or {})
     return form
 
@@ -79,7 +79,9 @@ def submit(
         return Result(Verdict.CLOSED)
     if not same_origin:
         return Result(Verdict.FOREIGN)
-    reading = read_signature(formdata, facts.allowed_countries, current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    reading = read_signature(
+        formdata, facts.allowed_countries, current_app.config["EMAIL_CHECK_DELIVERABILITY"], eci=facts.is_eci
+    )
     token_check = form_token.check(reading.form_token, facts.id) if door.from_browser else None
     if token_check == form_token.TokenCheck.INVALID:
         form = form_to_show(facts, formdata, locale)

@@ -343,7 +343,9 @@ def json_bodies(draw) -> bytes:
     if shape == "not json":
         return draw(st.one_of(st.binary(max_size=40), st.just(b"\xff\xfe{}"), st.just(b'{"email": "\xc3"}')))
     body = dict(JSON_FIELDS)
-    for name in draw(st.sets(st.sampled_from([*JSON_FIELDS, "source", "keep_informed", "extra"]), max_size=3)):
+    for name in draw(
+        st.sets(st.sampled_from([*JSON_FIELDS, "source", "keep_informed", "eligible", "extra"]), max_size=3)
+    ):
         if draw(st.booleans()):
             body.pop(name, None)
         else:

@@ -17,12 +17,17 @@ from petition.models import Partner, Petition
 from petition.public import form_token
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
-from petition.public.pages import CachedPage, get_public_petition, petition_context, public_facts
+from petition.public.pages import (
+    CachedPage,
+    get_public_petition,
+    new_sign_form,
+    petition_context,
+    public_facts,
+)
 from petition.public_cache import public_cache
 from petition.services import counting, partners
 from petition.services.attribution import Channel
 from petition.services.partners import normalise_origin
-from petition.services.petitions import allowed_countries
 from petition.timeutil import utcnow
 
 bp = Blueprint("embed", __name__)
@@ -65,7 +70,7 @@ def _parent_origin(partner: Partner | None, options: WidgetOptions) -> str | Non
 
 
 def _new_form(petition: Petition, options: WidgetOptions, formdata=None) -> SignForm:
-    return SignForm(formdata=formdata, allowed_countries=allowed_countries(petition), locale=options.lang)
+    return new_sign_form(petition, formdata, locale=options.lang)
 
 
 def _html(template: str, petition: Petition, options: WidgetOptions, partner: Partner | None, **extra) -> str:

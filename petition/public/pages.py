@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from petition.extensions import db
 from petition.formatting import format_day, format_share, plural_forms
 from petition.i18n import current_locale
-from petition.models import Petition, PetitionStatus, Signature, SignatureStatus
+from petition.models import Petition, PetitionStatus, RuleSet, Signature, SignatureStatus
 from petition.public import form_token
 from petition.public.forms import SignForm
 from petition.rules.countries import country_name, sorted_by_name
@@ -39,8 +39,13 @@ def public_facts(slug: str) -> PetitionFacts:
     return facts
 
 
-def new_sign_form(petition: Petition, formdata=None) -> SignForm:
-    return SignForm(formdata=formdata, allowed_countries=allowed_countries(petition), locale=current_locale())
+def new_sign_form(petition: Petition, formdata=None, locale: str | None = None) -> SignForm:
+    return SignForm(
+        formdata=formdata,
+        allowed_countries=allowed_countries(petition),
+        locale=locale or current_locale(),
+        eci=petition.rules == RuleSet.ECI,
+    )
 
 
 def petition_context(petition: Petition, form: SignForm) -> dict:
