@@ -240,6 +240,7 @@ def test_after_confirming_an_eci_signer_is_sent_to_sign_officially(official, cli
     page = confirmed_page(client, sign_form, outbox)
     assert '<h2 id="official-title">Now sign officially</h2>' in page
     assert f'<a class="button" href="{OFFICIAL_URL}" rel="noopener">' in page
+    assert page.index("Now sign officially") < page.index("Pass it on")
 
 
 def test_without_an_official_address_the_thanks_page_only_states_the_rule(petition_id, client, sign_form, outbox):

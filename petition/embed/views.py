@@ -4,15 +4,28 @@ carries its own signed token, and posts are checked for our own origin (the ifra
 
 import json
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from petition import intake
 from petition.api.serialise import petition_detail
 from petition.embed.options import THEMES, WidgetOptions, supported_languages
-from petition.embed.snippet import embed_code
+from petition.embed.snippet import PLACEHOLDER_PARTNER, embed_code
 from petition.extensions import db
+from petition.i18n import bcp47
 from petition.intake import Door, Verdict
+from petition.links import external_url
 from petition.models import Partner, Petition
 from petition.public import form_token
 from petition.public.forms import SignForm
@@ -22,9 +35,11 @@ from petition.public.pages import (
     get_public_petition,
     new_sign_form,
     petition_context,
+    petition_text,
     public_facts,
 )
 from petition.public_cache import public_cache
+from petition.rules import eci
 from petition.services import counting, partners
 from petition.services.attribution import Channel
 from petition.services.partners import normalise_origin
@@ -174,6 +189,24 @@ def check_email(slug: str):
     return _render("embed/check_email.html", petition, options, partner)
 
 
+@bp.get("/embed/<slug>/link")
+def fallback_link(slug: str):
+    """What embed.js shows instead of a frame the browser refused (a site the partner did not register,
+    a mistyped or revoked partner id): a link to the petition's own page, in the widget's language.
+    Public facts only, readable from any site."""
+    petition = get_public_petition(slug)
+    options = WidgetOptions.from_args(request.args)
+    with force_locale(options.lang):
+        text = petition_text(petition)
+        label = _("Sign “%(title)s” on the petition's own page", title=text.title)
+    href = external_url("public.petition_page", slug=petition.slug, lang=bcp47(options.lang), source=options.source)
+    response = jsonify({"href": href, "text": label, "lang": bcp47(options.lang)})
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
 @bp.get("/p/<slug>/share")
 def share(slug: str):
     """For partners: the embed code to copy, a live preview, and how to use the API."""
@@ -187,6 +220,8 @@ def share(slug: str):
         partner=partner,
         base_url=base_url,
         embed_code=embed_code(petition.slug, partner.public_id if partner else None),
+        placeholder_partner=PLACEHOLDER_PARTNER,
+        minimum_ages=eci.minimum_ages_in_words(),
         themes=THEMES,
         languages=supported_languages(),
         example_json=_example_detail(petition, counts),

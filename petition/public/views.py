@@ -25,6 +25,7 @@ from petition.public.pages import (
     signature_from_link,
     speak_signers_language,
 )
+from petition.public.sharing import share_links
 from petition.public_cache import public_cache
 from petition.services import confirming, counting, signature_links
 from petition.services.attribution import Channel
@@ -142,8 +143,13 @@ def confirm_page(token: str):
 
     def render() -> CachedPage:
         petition = db.session.get(Petition, row.petition_id)
-        template = "public/thanks.html" if confirmed else "public/confirm.html"
-        html = render_template(template, petition=petition, text=petition_text(petition), token=token)
+        text = petition_text(petition)
+        if confirmed:
+            html = render_template(
+                "public/thanks.html", petition=petition, text=text, sharing=share_links(petition, text.title)
+            )
+        else:
+            html = render_template("public/confirm.html", petition=petition, text=text, token=token)
         return CachedPage(petition.id, html.replace(token, _TOKEN_SLOT))
 
     return public_cache().get_or_make(key, render).html.replace(_TOKEN_SLOT, token)

@@ -138,7 +138,7 @@ def test_the_widget_and_the_privacy_pages_have_no_axe_violations(i18n_page, i18n
     page.wait_for_selector(".error-summary")
     assert_no_axe_violations(page)
 
-    for path in ("/privacy", "/privacy/request"):
+    for path in ("/privacy", "/privacy/request", "/p/demo/share"):
         page.goto(f"{i18n_live_url}{path}?lang={lang}")
         assert_no_axe_violations(page)
 
