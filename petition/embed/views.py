@@ -178,6 +178,9 @@ def sign(slug: str):
         return _render("embed/not_recorded.html", petition, options, partner, 403, reason=reason)
     if result.verdict == Verdict.FORM_EXPIRED:
         return _render_widget(petition, options, partner, result.form, 400, form_expired=True)
+    if result.verdict == Verdict.ONE_MORE_STEP:
+        fields = intake.fields_to_resend(result.reading, petition.id)
+        return _render("embed/one_more_step.html", petition, options, partner, fields=fields)
     return _render_widget(petition, options, partner, result.form, 422)
 
 

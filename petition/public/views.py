@@ -102,7 +102,23 @@ def sign(slug: str):
         return render_template(
             "public/petition.html", form_expired=True, **petition_context(petition, result.form)
         ), 400
+    if result.verdict == Verdict.ONE_MORE_STEP:
+        html = render_template(
+            "public/one_more_step.html",
+            petition=petition,
+            text=petition_text(petition),
+            action=url_for("public.sign", slug=slug, lang=lang_arg()),
+            fields=intake.fields_to_resend(result.reading, petition.id),
+        )
+        return no_store(html)
     return render_template("public/petition.html", **petition_context(petition, result.form)), 422
+
+
+def no_store(html: str, status: int = 200):
+    """A page that holds what this person typed: for their browser only, never kept by a cache."""
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/p/<slug>/check-email")
