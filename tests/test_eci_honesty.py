@@ -296,3 +296,33 @@ def test_the_outlook_names_too_few_countries_as_the_reason(app):
         closes_at=datetime(2026, 12, 31, tzinfo=UTC), recent_per_day=0,
     )  # fmt: skip
     assert slow.shortfall == ("total", "countries")
+
+
+def test_the_dashboard_shows_a_country_one_short_as_99_9_and_names_too_few_countries(app, owner, petition_id):
+    from petition.services import counting
+    from petition.timeutil import utcnow
+
+    threshold = eci.thresholds_for(datetime(2026, 11, 26).date())["DE"]
+    with app.app_context():
+        counting.add(db.session, petition_id, "DE", threshold - 1, utcnow())
+        db.session.commit()
+    page = owner.get("/organiser/p/demo/figures").get_data(as_text=True)
+    assert "99.9%" in page and "100.0%" not in page
+    tile = re.search(r'<g data-country="DE">.*?</g>', page, re.S).group(0)
+    assert ">99%</text>" in tile, "the map's whole percent is not rounded up to 100% either"
+    outlook = re.search(r'<section class="outlook">.*?</section>', page, re.S).group(0)
+    assert "Not on track" in outlook
+
+
+def test_the_dashboards_outlook_says_too_few_countries_when_the_total_is_there(app, owner, petition_id):
+    from petition.services import counting
+    from petition.timeutil import utcnow
+
+    with app.app_context():
+        counting.add(db.session, petition_id, "DE", 1_000_000, utcnow())  # a million, all of them German
+        db.session.commit()
+    outlook = re.search(
+        r'<section class="outlook">.*?</section>', owner.get("/organiser/p/demo/figures").get_data(as_text=True), re.S
+    ).group(0)
+    assert "Not on track: too few countries." in outlook
+    assert "only 1 of the 7 countries needed would reach their minimum" in outlook
