@@ -196,14 +196,19 @@ def check_email(slug: str):
 def fallback_link(slug: str):
     """What embed.js shows instead of a frame the browser refused (a site the partner did not register,
     a mistyped or revoked partner id): a link to the petition's own page, in the widget's language.
-    Public facts only, readable from any site."""
-    petition = get_public_petition(slug)
+    Public facts only, readable from any site. A partner's misconfigured page sends every reader here, so
+    the answer comes from the per-process cache, like the widget itself."""
     options = WidgetOptions.from_args(request.args)
-    with force_locale(options.lang):
-        text = petition_text(petition)
-        label = _("Sign “%(title)s” on the petition's own page", title=text.title)
-    href = external_url("public.petition_page", slug=petition.slug, lang=bcp47(options.lang), source=options.source)
-    response = jsonify({"href": href, "text": label, "lang": bcp47(options.lang)})
+
+    def make() -> dict:
+        petition = get_public_petition(slug)
+        with force_locale(options.lang):
+            label = _("Sign “%(title)s” on the petition's own page", title=petition_text(petition).title)
+        tag = bcp47(options.lang)
+        href = external_url("public.petition_page", slug=petition.slug, lang=tag, source=options.source)
+        return {"href": href, "text": label, "lang": tag}
+
+    response = jsonify(public_cache().get_or_make(("fallback", slug, options.lang, options.source), make))
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.cache_control.public = True
     response.cache_control.max_age = 300
