@@ -326,3 +326,25 @@ def test_the_dashboards_outlook_says_too_few_countries_when_the_total_is_there(a
     ).group(0)
     assert "Not on track: too few countries." in outlook
     assert "only 1 of the 7 countries needed would reach their minimum" in outlook
+
+
+@pytest.mark.parametrize(
+    ("contact", "url", "refused"),
+    [
+        ("javascript:alert(1)", "", {"organiser_contact"}),
+        ("https://reclaim.example/a b", "", {"organiser_contact"}),
+        ("ana@", "", {"organiser_contact"}),
+        ("", "http://eci.ec.europa.eu/045/public/", {"eci_signing_url"}),
+        ("", "https://eci.ec.europa.eu.evil.example/", {"eci_signing_url"}),
+        ("", "https://someone@eci.ec.europa.eu/045/", {"eci_signing_url"}),
+        ("", "https://eci.ec.europa.eu/045/\x00", {"eci_signing_url"}),
+        ("Team@Reclaim.example", "https://eci.ec.europa.eu/045/public/", set()),
+        ("https://reclaim.example/contact", "https://europa.eu/citizens-initiative/", set()),
+    ],
+)
+def test_only_real_addresses_become_links(contact, url, refused):
+    from petition.services.campaign import check_campaign
+
+    errors: dict[str, str] = {}
+    check_campaign("Reclaim Your Face", contact, "ECI(2024)000004", url, is_eci=True, errors=errors)
+    assert set(errors) == refused

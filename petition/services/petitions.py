@@ -5,7 +5,6 @@ import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,12 +13,10 @@ from petition.i18n import match_locale
 from petition.models import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
 from petition.rules import eci
 from petition.rules.countries import iso_countries, normalise_country
-from petition.services.signer_fields import FieldInvalid, clean_email
+from petition.services.campaign import check_campaign
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_RETENTION_MONTHS = 120
-# The Commission numbers registered initiatives "ECI(2024)000004".
-ECI_NUMBER = re.compile(r"^ECI\((20\d\d)\)(\d{6})$")
 # Regulation (EU) 2019/788 applies from this day; the service follows no earlier rules.
 ECI_RULES_FROM = date(2020, 1, 1)
 
@@ -89,84 +86,6 @@ def _unshowable(text: str) -> bool:
     )
 
 
-def _one_line(text: str) -> str:
-    return unicodedata.normalize("NFC", " ".join((text or "").split()))
-
-
-def check_contact(contact: str) -> str:
-    """An email address or a web address (http or https) people can reach the organisers at."""
-    if "@" in contact and "/" not in contact:
-        try:
-            address, _local, _domain = clean_email(contact)
-        except FieldInvalid as error:
-            raise ValueError("Give an email address or a web address (https://…) people can reach you at.") from error
-        return address
-    return check_web_address(contact, "Give an email address or a web address (https://…) people can reach you at.")
-
-
-def check_web_address(url: str, message: str, *, https_only: bool = False) -> str:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError as error:
-        raise ValueError(message) from error
-    schemes = {"https"} if https_only else {"https", "http"}
-    if parts.scheme not in schemes or not host or "." not in host or parts.username or parts.password:
-        raise ValueError(message)
-    return url
-
-
-def check_eci_signing_url(url: str) -> str:
-    """Only an address on the Commission's own site: the page calls it the official way to sign, so a
-    mistyped or hostile address must not pass for it."""
-    message = "Give the https:// address of the initiative on the Commission's site (…europa.eu)."
-    url = check_web_address(url, message, https_only=True)
-    host = urlsplit(url).hostname or ""
-    if host != "europa.eu" and not host.endswith(".europa.eu"):
-        raise ValueError(message)
-    return url
-
-
-def _check_campaign(fields: PetitionFields, errors: dict[str, str]) -> dict[str, str | None]:
-    """Who runs the petition, and for an ECI its number and official address: cleaned, or None when empty."""
-    name = _one_line(fields.organiser_name)
-    contact = _one_line(fields.organiser_contact)
-    number = _one_line(fields.eci_registration_number).upper()
-    url = _one_line(fields.eci_signing_url)
-    if len(name) > 200 or _unshowable(name):
-        errors["organiser_name"] = "The organiser's name must be at most 200 characters of text."
-    if contact:
-        if len(contact) > 300:
-            errors["organiser_contact"] = "The contact must be at most 300 characters."
-        else:
-            try:
-                contact = check_contact(contact)
-            except ValueError as error:
-                errors["organiser_contact"] = str(error)
-    is_eci = fields.rules == RuleSet.ECI
-    if number:
-        if not is_eci:
-            errors["eci_registration_number"] = "Only a European Citizens' Initiative has a registration number."
-        elif not ECI_NUMBER.match(number):
-            errors["eci_registration_number"] = "Write the number as the Commission does, for example ECI(2024)000004."
-    if url:
-        if not is_eci:
-            errors["eci_signing_url"] = "Only a European Citizens' Initiative has a page on the Commission's site."
-        elif len(url) > 500:
-            errors["eci_signing_url"] = "The address must be at most 500 characters."
-        else:
-            try:
-                url = check_eci_signing_url(url)
-            except ValueError as error:
-                errors["eci_signing_url"] = str(error)
-    return {
-        "organiser_name": name or None,
-        "organiser_contact": contact or None,
-        "eci_registration_number": number or None,
-        "eci_signing_url": url or None,
-    }
-
-
 def _check_registration(registered_on: date | None, today: date, errors: dict[str, str]) -> None:
     if registered_on is None:
         return
@@ -233,7 +152,8 @@ def check_fields(
             if code not in iso_countries() or target <= 0:
                 errors["targets"] = f"'{code}' needs an ISO country code and a positive target."
             targets[code] = target
-    campaign = _check_campaign(fields, errors)
+    campaign = check_campaign(fields.organiser_name, fields.organiser_contact, fields.eci_registration_number,
+                              fields.eci_signing_url, is_eci=rules == RuleSet.ECI, errors=errors)  # fmt: skip
     cleaned = PetitionFields(
         title=title,
         summary=summary,
