@@ -235,7 +235,7 @@ async def run(config: dict, go: dict, links: asyncio.Queue, arrived: list[float]
             token = TOKEN.search(body)
             address = f"{tag}-{next(numbers)}@bench.example.org"
             fields = {"first_name": "Ana", "last_name": "Bench", "email": address,
-                      "country": random.choices(codes, weights)[0], "consent": "y",
+                      "country": random.choices(codes, weights)[0], "consent": "y", "eligible": "y",
                       "form_token": token.group(1).decode() if token else ""}  # fmt: skip
             # Noted before the request: the mail may reach the sink before the answer reaches us.
             signed_at[address.encode()] = time.monotonic()

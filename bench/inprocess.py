@@ -155,6 +155,7 @@ def flow(app, client, clock: Clock, count: int, tag: str, batch: int, outbox: Pa
                 "email": f"signer-{tag}-{i}@example.org",
                 "country": countries[i % len(countries)],
                 "consent": "y",
+                "eligible": "y",  # the petition is an ECI: nationality and age stated
                 "form_token": token,
             }
             answer = clock.time("sign", lambda data=data: client.post("/p/flow/sign", data=data))

@@ -178,7 +178,8 @@ async def sign_only(base_url: str, slug: str, count: int, concurrency: int, run:
                 async with session.get(f"/p/{slug}") as page:
                     token = TOKEN.search(await page.text())
                 fields = {"first_name": "Ana", "last_name": "Bench", "email": f"m{run}-{n}@bench.example.org",
-                          "country": "DE", "consent": "y", "form_token": token.group(1) if token else ""}  # fmt: skip
+                          "country": "DE", "consent": "y", "eligible": "y",
+                          "form_token": token.group(1) if token else ""}  # fmt: skip
                 async with session.post(f"/p/{slug}/sign", data=fields, allow_redirects=False) as posted:
                     signed += posted.status == 303
 

@@ -12,6 +12,7 @@ from flask_babel import get_translations
 from jinja2 import pass_context
 
 from petition.i18n import PLURAL_RULES_OF, bcp47, current_locale
+from petition.rules.progress import share_to_show
 
 # A language link on the result of a form post leads to the page the form came from.
 _GET_TWIN = {"public.sign": "public.petition_page", "public.confirm": "public.confirm_page"}
@@ -23,7 +24,8 @@ def format_count(value: int | None) -> str:
 
 
 def format_share(fraction: float) -> str:
-    return format_percent(fraction, format="#,##0.0%", locale=current_locale())
+    """0.25 -> "25.0%" ("25,0 %" in German); anything short of the whole reads at most 99.9 %."""
+    return format_percent(share_to_show(fraction, 1), format="#,##0.0%", locale=current_locale())
 
 
 def format_day(moment: datetime) -> str:

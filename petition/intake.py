@@ -29,6 +29,10 @@ class Verdict(StrEnum):
     FOREIGN = "foreign"  # a browser posted from another site
     FORM_EXPIRED = "form_expired"  # the page's form token is missing, forged or too old
     INVALID = "invalid"  # the fields need correcting: `form.errors` says how
+    # Sent sooner than MIN_FILL_SECONDS after the form was served: a script, or a browser that filled
+    # the form in by itself. Nothing is stored; the person is asked for one more click on a page with a
+    # fresh token (`reading` holds what to send again), which a script only passes by waiting too.
+    ONE_MORE_STEP = "one_more_step"
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,11 @@ class Result:
     # To show the form again (with what was typed, and the errors by each field), when not TAKEN.
     form: SignForm | None = None
     errors: dict[str, list] = field(default_factory=dict)
+    reading: Reading | None = None
 
 
 def form_to_show(facts: PetitionFacts, formdata, locale: str, errors: dict | None = None) -> SignForm:
-    form = SignForm(formdata=formdata, allowed_countries=facts.allowed_countries, locale=locale)
+    form = SignForm(formdata=formdata, allowed_countries=facts.allowed_countries, locale=locale, eci=facts.is_eci)
     form.show_errors(errors or {})
     return form
 
@@ -79,7 +84,9 @@ def submit(
         return Result(Verdict.CLOSED)
     if not same_origin:
         return Result(Verdict.FOREIGN)
-    reading = read_signature(formdata, facts.allowed_countries, current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    reading = read_signature(
+        formdata, facts.allowed_countries, current_app.config["EMAIL_CHECK_DELIVERABILITY"], eci=facts.is_eci
+    )
     token_check = form_token.check(reading.form_token, facts.id) if door.from_browser else None
     if token_check == form_token.TokenCheck.INVALID:
         form = form_to_show(facts, formdata, locale)
@@ -87,6 +94,9 @@ def submit(
         return Result(Verdict.FORM_EXPIRED, form)
     if reading.errors or raw_errors:
         return Result(Verdict.INVALID, form_to_show(facts, formdata, locale, reading.errors), reading.errors)
+    if token_check == form_token.TokenCheck.TOO_FAST and not reading.honeypot:
+        # Decided before the address is looked at, so the extra step tells nothing about it.
+        return Result(Verdict.ONE_MORE_STEP, reading=reading)
     signing.sign(
         session,
         facts,
@@ -102,6 +112,23 @@ def submit(
     )
     session.commit()
     return Result(Verdict.TAKEN)
+
+
+def fields_to_resend(reading: Reading, petition_id: int) -> list[tuple[str, str]]:
+    """The form's answer as hidden fields for the one-more-step page, with a fresh form token: the
+    person presses one button and it is sent again, exactly as they filled it in."""
+    fields = [
+        ("first_name", reading.first_name),
+        ("last_name", reading.last_name),
+        ("email", reading.email),
+        ("country", reading.country),
+        ("consent", "y"),
+    ]
+    fields += [(name, "y") for name in ("eligible", "keep_informed") if getattr(reading, name)]
+    if reading.source_code:
+        fields.append(("source", reading.source_code))
+    fields.append(("form_token", form_token.issue(petition_id)))
+    return fields
 
 
 def signer_from_reading(reading: Reading) -> signing.SignerInput:

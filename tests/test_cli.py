@@ -27,7 +27,7 @@ def test_petition_create_opens_an_eci_petition_for_twelve_months(runner, client)
     data = api(client, "faces").json
     assert data["status"] == "open" and data["goal"] == {"total": 1_000_000, "min_countries": 7}
     opens, closes = date.fromisoformat(data["opens_at"][:10]), date.fromisoformat(data["closes_at"][:10])
-    assert closes == add_months(opens, 12) - timedelta(days=1)  # opening 26 Nov 2026 -> last day 25 Nov 2027
+    assert closes == add_months(opens, 12)  # opening 26 Nov 2026 -> last day 26 Nov 2027
     assert thresholds(client, "faces")["DE"] == 69_120  # 96 seats x 720
 
 
@@ -130,3 +130,46 @@ def test_every_command_explains_itself(runner):
     for command in (["demo"], ["petition", "create"], ["organiser", "create"], ["mail-worker"], ["recount"]):
         result = runner.invoke(args=[*command, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+def test_petition_create_names_who_runs_it_and_where_to_sign_officially(app, runner, client):
+    result = runner.invoke(
+        args=["petition", "create", "--slug", "faces", "--title", "Reclaim your face",
+              "--organiser-name", "Reclaim Your Face coalition", "--organiser-contact", "info@reclaim.example",
+              "--eci-number", "eci(2024)000004", "--eci-url", "https://eci.ec.europa.eu/045/public/"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = client.get("/p/faces").get_data(as_text=True)
+    assert "Organised by Reclaim Your Face coalition." in page
+    assert '<a href="mailto:info@reclaim.example">Contact the organisers</a>' in page
+    assert "Registered by the European Commission as ECI(2024)000004." in page
+    with app.app_context():
+        petition = db.session.scalar(select(Petition).where(Petition.slug == "faces"))
+        assert petition.eci_signing_url == "https://eci.ec.europa.eu/045/public/"
+
+
+def test_petition_create_refuses_an_official_address_elsewhere_and_eci_details_on_a_simple_petition(runner, app):
+    result = runner.invoke(
+        args=["petition", "create", "--slug", "faces", "--title", "T", "--eci-url", "https://eci.ec.europa.eu.evil.example/"]
+    )  # fmt: skip
+    assert result.exit_code != 0 and "the Commission's site" in result.output
+    result = runner.invoke(
+        args=["petition", "create", "--slug", "cams", "--title", "T", "--rules", "simple",
+              "--eci-number", "ECI(2024)000004"]
+    )  # fmt: skip
+    assert result.exit_code != 0 and "Only a European Citizens' Initiative has a registration number" in result.output
+    result = runner.invoke(args=["petition", "create", "--slug", "x", "--title", "T", "--organiser-contact", "call us"])
+    assert result.exit_code != 0 and "email address or a web address" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Petition)) == 0
+
+
+def test_a_registration_date_in_the_future_or_before_2020_is_refused(runner, client):
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    result = runner.invoke(args=["petition", "create", "--slug", "soon", "--title", "T", "--registered", tomorrow])
+    assert result.exit_code != 0 and "The registration date is in the future." in result.output
+    result = runner.invoke(args=["petition", "create", "--slug", "old", "--title", "T", "--registered", "2019-12-31"])
+    assert result.exit_code != 0 and "before 2020" in result.output
+    result = runner.invoke(args=["petition", "create", "--slug", "first", "--title", "T", "--registered", "2020-01-01"])
+    assert result.exit_code == 0, result.output
+    assert thresholds(client, "first")["DE"] == 67_680  # the 705-seat minimums of the time

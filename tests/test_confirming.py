@@ -123,8 +123,7 @@ def test_the_link_carries_no_personal_data(app, petition_id, sign_form, outbox):
 
 
 def test_a_flagged_signature_cannot_be_confirmed(app, petition_id, sign_form, client):
-    app.config["MIN_FILL_SECONDS"] = 60
-    sign_form(email="bot@example.org")
+    sign_form(email="bot@example.org", website="http://spam.example")  # the honeypot, filled
     with app.app_context():
         signature = db.session.scalars(select(Signature)).one()
         assert signature.status == SignatureStatus.FLAGGED

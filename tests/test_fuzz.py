@@ -15,13 +15,14 @@ from petition.rules.countries import normalise_country
 from petition.services.personal import unseal
 from petition.services.signer_fields import NAME_MAX
 
-FIELDS = ["first_name", "last_name", "email", "country", "consent", "keep_informed", "website", "source"]
+FIELDS = ["first_name", "last_name", "email", "country", "consent", "eligible", "keep_informed", "website", "source"]
 VALID = {
     "first_name": "Ana",
     "last_name": "Kovač",
     "email": "ana@example.org",
     "country": "DE",
     "consent": "y",
+    "eligible": "y",  # the petition is an ECI: nationality and minimum age stated
     "keep_informed": "y",
     "website": "",
     "source": "newsletter",
@@ -109,7 +110,7 @@ def certainly_invalid(pairs: list[tuple[str, str]]) -> bool:
     names = [first(pairs, "first_name"), first(pairs, "last_name")]
     if any(n is None or not n.strip() for n in names) or not first(pairs, "email"):
         return True
-    if first(pairs, "consent") in (None, "", "false"):
+    if first(pairs, "consent") in (None, "", "false") or first(pairs, "eligible") in (None, "", "false"):
         return True
     if normalise_country(first(pairs, "country") or "") not in eci.member_states():
         return True

@@ -196,10 +196,13 @@ FORMS = {
     "organiser new petition": ("/organiser/new", {
         "slug": "fuzzed", "title": "A title", "summary": "A summary", "body": "Some *text*.", "rules": "simple",
         "goal": "1000", "closes_on": "", "registered_on": "", "targets": "DE=10", "retention_months": "6",
+        "organiser_name": "Campaign team", "organiser_contact": "team@example.org",
     }, "csrf", set()),
     "organiser edit": ("/organiser/p/demo/edit", {
         "title": "Ban it", "summary": "Now.", "body": "**Why**", "rules": "eci", "closes_on": "", "goal": "",
-        "targets": "", "retention_months": "", "submitted_on": "",
+        "targets": "", "retention_months": "", "submitted_on": "", "organiser_name": "Reclaim Your Face",
+        "organiser_contact": "https://reclaim.example/contact", "eci_registration_number": "ECI(2024)000004",
+        "eci_signing_url": "https://eci.ec.europa.eu/045/public/",
     }, "csrf", set()),
     "paper tally": ("/organiser/p/demo/paper/tally", {"country": "DE", "count": "5", "note": "stall"}, "csrf", set()),
     "team add": ("/organiser/p/demo/team", {"email": "new@example.org", "role": "viewer"}, "csrf", set()),
@@ -340,7 +343,9 @@ def json_bodies(draw) -> bytes:
     if shape == "not json":
         return draw(st.one_of(st.binary(max_size=40), st.just(b"\xff\xfe{}"), st.just(b'{"email": "\xc3"}')))
     body = dict(JSON_FIELDS)
-    for name in draw(st.sets(st.sampled_from([*JSON_FIELDS, "source", "keep_informed", "extra"]), max_size=3)):
+    for name in draw(
+        st.sets(st.sampled_from([*JSON_FIELDS, "source", "keep_informed", "eligible", "extra"]), max_size=3)
+    ):
         if draw(st.booleans()):
             body.pop(name, None)
         else:

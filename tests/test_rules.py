@@ -28,10 +28,29 @@ def test_iso_countries_exclude_groupings():
     assert all(len(code) == 2 for code in countries)
 
 
-def test_twelve_months_of_collection_end_the_day_before_the_anniversary():
-    assert latest_eci_closing(date(2026, 11, 26)) == date(2027, 11, 25)
-    assert latest_eci_closing(date(2024, 2, 29)) == date(2025, 2, 27)
+def test_twelve_months_of_collection_end_on_the_same_date_a_year_later():
+    assert latest_eci_closing(date(2026, 11, 26)) == date(2027, 11, 26)
+    assert latest_eci_closing(date(2024, 2, 29)) == date(2025, 2, 28)  # no 29th: never past 12 months
+    assert latest_eci_closing(date(2026, 12, 31)) == date(2027, 12, 31)
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+
+
+def test_the_minimum_ages_come_from_the_shipped_table():
+    ages = eci.states_by_minimum_age()
+    assert ages[16] == ("AT", "BE", "DE", "EE", "FI", "MT")
+    assert ages[17] == ("GR",)
+    assert len(ages[18]) == 20 and eci.usual_minimum_age() == 18
+    assert eci.minimum_ages_in_words() == "16 in AT, BE, DE, EE, FI, MT; 17 in GR; 18 elsewhere"
+
+
+def test_a_share_short_of_the_whole_never_reads_as_all_of_it():
+    from petition.rules.progress import share_to_show
+
+    assert share_to_show(69_119 / 69_120) == 0.999  # one signature short: 99.9 %
+    assert share_to_show(69_120 / 69_120) == 1.0
+    assert share_to_show(1.4) == 1.4
+    assert share_to_show(0.5) == 0.5
+    assert share_to_show(0.9996, decimals=0) == 0.99  # 99 %, not 100 %
 
 
 def test_an_eci_goal_needs_the_total_and_seven_countries():

@@ -1,5 +1,7 @@
 """Signing through the form: what a signer sees, what is stored, and which email goes out."""
 
+import re
+import time
 from datetime import date
 
 from sqlalchemy import select, text
@@ -187,11 +189,56 @@ def test_a_post_from_another_site_is_refused(app, petition_id, client):
     assert signatures(app) == []
 
 
-def test_a_form_sent_faster_than_a_person_can_type_is_quietly_not_counted(
-    app, app_config, petition_id, sign_form, outbox
-):
+def hidden_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))
+
+
+def test_a_form_sent_sooner_than_a_person_types_asks_for_one_more_click(app, petition_id, sign_form, client, outbox):
+    """A browser that fills the form in by itself sends it within MIN_FILL_SECONDS, like a script: the
+    person is asked to press one more button, and a script gets no further without waiting."""
     app.config["MIN_FILL_SECONDS"] = 60
-    response = sign_form(email="bot@example.org")
+    response = sign_form(email="ana@example.org", keep_informed="y", source="june")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "One more step" in html and "Send my signature" in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert signatures(app) == [] and outbox.deliver() == 0, "nothing is stored or sent yet"
+    fields = hidden_fields(html)
+    assert {k: v for k, v in fields.items() if k != "form_token"} == {
+        "first_name": "Ana", "last_name": "Kovač", "email": "ana@example.org", "country": "DE",
+        "consent": "y", "eligible": "y", "keep_informed": "y", "source": "june",
+    }  # fmt: skip
+
+    again = client.post("/p/demo/sign", data=fields)
+    assert again.status_code == 200 and "One more step" in again.get_data(as_text=True), "still too soon"
+    assert signatures(app) == []
+
+    app.config["MIN_FILL_SECONDS"] = 1
+    time.sleep(1.1)  # the person reads the page and presses the button
+    sent = client.post("/p/demo/sign", data=hidden_fields(again.get_data(as_text=True)))
+    assert sent.status_code == 303 and sent.headers["Location"] == "/p/demo/check-email"
+    [signature] = signatures(app)
+    assert signature.status == SignatureStatus.PENDING and signature.source == "web/june" and signature.keep_informed
+    assert outbox.deliver() == 1 and outbox.confirm_path("ana@example.org")
+
+
+def test_the_extra_step_looks_the_same_whatever_the_address_has_done(
+    app, petition_id, sign_form, confirmed_signature, pending_signature
+):
+    confirmed_signature(petition_id, "done@example.org")
+    pending_signature(petition_id, "waiting@example.org")
+    app.config["MIN_FILL_SECONDS"] = 60
+
+    def page_for(address: str) -> str:
+        html = sign_form(email=address).get_data(as_text=True)
+        return re.sub(r'value="[^"]*"', 'value=""', html)
+
+    assert page_for("done@example.org") == page_for("waiting@example.org") == page_for("new@example.org")
+
+
+def test_a_quick_form_with_the_honeypot_filled_is_still_quietly_not_counted(app, petition_id, sign_form, outbox):
+    app.config["MIN_FILL_SECONDS"] = 60
+    response = sign_form(email="bot@example.org", website="http://spam.example")
     assert response.status_code == 303 and response.headers["Location"] == "/p/demo/check-email"
     [signature] = signatures(app)
     assert signature.status == SignatureStatus.FLAGGED

@@ -108,7 +108,7 @@ def sign(server: Server, email_address: str, country: str = "DE") -> None:
     status, page = server.request("GET", "/p/demo")
     assert status == 200
     fields = {"first_name": "Ana", "last_name": "Kovač", "email": email_address, "country": country,
-              "consent": "y", "form_token": form_token_of(page)}  # fmt: skip
+              "consent": "y", "eligible": "y", "form_token": form_token_of(page)}  # fmt: skip
     assert server.request("POST", "/p/demo/sign", fields)[0] == 303
 
 

@@ -5,6 +5,8 @@ against the app with schemathesis, so a response that strays from it fails the b
 
 from copy import deepcopy
 
+from petition.rules import eci
+
 VERSION = "1.0.0"
 
 
@@ -49,6 +51,14 @@ _RATE_LIMITED = _error(
     {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
 )
 _UNAUTHORIZED = _error("Missing, unknown, rotated or revoked API key.")
+
+
+def _minimum_ages() -> str:
+    """ "16 in AT, BE, …; 17 in GR; 18 elsewhere", from the shipped ECI table."""
+    usual = eci.usual_minimum_age()
+    ages = [f"{age} in {', '.join(codes)}" for age, codes in eci.states_by_minimum_age().items() if age != usual]
+    return "; ".join([*ages, f"{usual} elsewhere"])
+
 
 _SCHEMAS = {
     "PetitionStatus": {"type": "string", "enum": ["draft", "open", "closed"]},
@@ -140,7 +150,9 @@ _SCHEMAS = {
             "The fields of the signing form, checked exactly as the form checks them. Names: 1-100 "
             "characters with at least one letter and no control characters. Email: a deliverable-looking "
             "ASCII address. Country: ISO 3166-1 alpha-2 (`EL` is accepted for Greece); ECI petitions take "
-            "EU member states only. Other properties are ignored."
+            "EU member states only, and there it is the signer's nationality (an initiative counts each "
+            "signer for the member state of their nationality, wherever they live). Other properties are "
+            "ignored."
         ),
         "properties": {
             "first_name": {"type": "string", "examples": ["Ana"]},
@@ -153,6 +165,13 @@ _SCHEMAS = {
                 "Must be true.",
             },
             "keep_informed": {"type": "boolean", "description": "The signer wants news about the campaign."},
+            "eligible": {
+                "type": "boolean",
+                "description": "ECI petitions: the signer stated, on your form, that they are a citizen of the member "
+                f"state given as `country` and old enough to sign there ({eci.minimum_ages_in_words()}). "
+                "Optional: leave it out when your form carries that statement; `false` is refused with 422. "
+                "Ignored on other petitions.",
+            },
             "source": {
                 "type": "string",
                 "pattern": "^[A-Za-z0-9_-]{1,40}$",

@@ -19,7 +19,7 @@ from petition.timeutil import iso_z, utcnow
 bp = Blueprint("partner_api", __name__, url_prefix="/api/v1")
 
 TEXT_FIELDS = ("first_name", "last_name", "email", "country")
-FLAG_FIELDS = ("consent", "keep_informed")
+FLAG_FIELDS = ("consent", "keep_informed", "eligible")
 
 
 def current_partner() -> Partner | None:
@@ -74,6 +74,10 @@ def _form_data(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
             errors[name] = ["Must be true or false."]
         if value is True:
             data[name] = "y"
+    if body.get("eligible") is None:
+        # An ECI's statement of nationality and age: the partner's own form carries it, so leaving it
+        # out means it was given there. Only an explicit `false` (the signer said no) refuses.
+        data["eligible"] = "y"
     source = body.get("source")
     if source is not None and not (isinstance(source, str) and SOURCE_CODE.match(source)):
         errors["source"] = ["Use 1 to 40 letters, digits, '-' or '_'."]

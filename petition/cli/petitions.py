@@ -28,7 +28,27 @@ def register(app: Flask) -> None:
     @click.option("--target", "targets", multiple=True, metavar="CC=N", help="Per-country target (simple rules).")
     @click.option("--draft", is_flag=True, help="Create as a draft instead of open.")
     @click.option("--lang", default="en", show_default=True, help="Language of the text (add others: translate).")
-    def petition_create(slug, title, summary, body_file, rules, goal, closes, registered, targets, draft, lang):
+    @click.option("--organiser-name", default="", help="Who runs the campaign, shown on its page.")
+    @click.option("--organiser-contact", default="", help="An email or web address to reach the organisers.")
+    @click.option("--eci-number", default="", help="ECI: the Commission's registration number, e.g. ECI(2024)000004.")
+    @click.option("--eci-url", default="", help="ECI: the initiative's page on the Commission's signing system.")
+    def petition_create(
+        slug,
+        title,
+        summary,
+        body_file,
+        rules,
+        goal,
+        closes,
+        registered,
+        targets,
+        draft,
+        lang,
+        organiser_name,
+        organiser_contact,
+        eci_number,
+        eci_url,
+    ):
         """Create a petition, open unless --draft."""
         country_targets = {}
         for item in targets:
@@ -51,6 +71,10 @@ def register(app: Flask) -> None:
                     country_targets=country_targets,
                     draft=draft,
                     locale=lang,
+                    organiser_name=organiser_name,
+                    organiser_contact=organiser_contact,
+                    eci_registration_number=eci_number,
+                    eci_signing_url=eci_url,
                     now=utcnow(),
                 )
                 db.session.commit()

@@ -4,26 +4,46 @@ carries its own signed token, and posts are checked for our own origin (the ifra
 
 import json
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from petition import intake
 from petition.api.serialise import petition_detail
 from petition.embed.options import THEMES, WidgetOptions, supported_languages
-from petition.embed.snippet import embed_code
+from petition.embed.snippet import PLACEHOLDER_PARTNER, embed_code
 from petition.extensions import db
+from petition.i18n import bcp47
 from petition.intake import Door, Verdict
+from petition.links import external_url
 from petition.models import Partner, Petition
 from petition.policy import english_only, for_blueprint, frameable, unlimited
 from petition.public import form_token
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
-from petition.public.pages import CachedPage, get_public_petition, petition_context, public_facts
+from petition.public.pages import (
+    CachedPage,
+    get_public_petition,
+    new_sign_form,
+    petition_context,
+    petition_text,
+    public_facts,
+)
 from petition.public_cache import public_cache
+from petition.rules import eci
 from petition.services import counting, partners
 from petition.services.attribution import Channel
 from petition.services.partners import normalise_origin
-from petition.services.petitions import allowed_countries
 from petition.timeutil import utcnow
 
 bp = Blueprint("embed", __name__)
@@ -67,7 +87,7 @@ def _parent_origin(partner: Partner | None, options: WidgetOptions) -> str | Non
 
 
 def _new_form(petition: Petition, options: WidgetOptions, formdata=None) -> SignForm:
-    return SignForm(formdata=formdata, allowed_countries=allowed_countries(petition), locale=options.lang)
+    return new_sign_form(petition, formdata, locale=options.lang)
 
 
 def _html(template: str, petition: Petition, options: WidgetOptions, partner: Partner | None, **extra) -> str:
@@ -164,6 +184,9 @@ def sign(slug: str):
         return _render("embed/not_recorded.html", petition, options, partner, 403, reason=reason)
     if result.verdict == Verdict.FORM_EXPIRED:
         return _render_widget(petition, options, partner, result.form, 400, form_expired=True)
+    if result.verdict == Verdict.ONE_MORE_STEP:
+        fields = intake.fields_to_resend(result.reading, petition.id)
+        return _render("embed/one_more_step.html", petition, options, partner, fields=fields)
     return _render_widget(petition, options, partner, result.form, 422)
 
 
@@ -175,6 +198,30 @@ def check_email(slug: str):
     options = WidgetOptions.from_args(request.args)
     partner = _widget_partner(petition, options)
     return _render("embed/check_email.html", petition, options, partner)
+
+
+@unlimited
+@bp.get("/embed/<slug>/link")
+def fallback_link(slug: str):
+    """What embed.js shows instead of a frame the browser refused (a site the partner did not register,
+    a mistyped or revoked partner id): a link to the petition's own page, in the widget's language.
+    Public facts only, readable from any site. A partner's misconfigured page sends every reader here, so
+    the answer comes from the per-process cache, like the widget itself."""
+    options = WidgetOptions.from_args(request.args)
+
+    def make() -> dict:
+        petition = get_public_petition(slug)
+        with force_locale(options.lang):
+            label = _("Sign “%(title)s” on the petition's own page", title=petition_text(petition).title)
+        tag = bcp47(options.lang)
+        href = external_url("public.petition_page", slug=petition.slug, lang=tag, source=options.source)
+        return {"href": href, "text": label, "lang": tag}
+
+    response = jsonify(public_cache().get_or_make(("fallback", slug, options.lang, options.source), make))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
 
 
 @english_only
@@ -191,6 +238,8 @@ def share(slug: str):
         partner=partner,
         base_url=base_url,
         embed_code=embed_code(petition.slug, partner.public_id if partner else None),
+        placeholder_partner=PLACEHOLDER_PARTNER,
+        minimum_ages=eci.minimum_ages_in_words(),
         themes=THEMES,
         languages=supported_languages(),
         example_json=_example_detail(petition, counts),

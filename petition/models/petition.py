@@ -52,6 +52,8 @@ class Petition(Base):
     __table_args__ = (
         CheckConstraint("goal_total IS NULL OR goal_total > 0", name="goal_positive"),
         CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="closes_after_opening"),
+        CheckConstraint("eci_registration_number IS NULL OR rules = 'eci'", name="eci_number_only_for_eci"),
+        CheckConstraint("eci_signing_url IS NULL OR rules = 'eci'", name="eci_signing_url_only_for_eci"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +79,13 @@ class Petition(Base):
     # Simple rules: months personal data is kept after closing (ECI dates follow the regulation).
     retention_months: Mapped[int | None] = mapped_column(Integer)
     personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who runs the campaign, shown on its page: a name, and an email address or web address.
+    organiser_name: Mapped[str | None] = mapped_column(String(200))
+    organiser_contact: Mapped[str | None] = mapped_column(String(300))
+    # ECI: the Commission's registration number, "ECI(2024)000004", and the initiative's page on the
+    # Commission's central online collection system, where the legally valid statements are given.
+    eci_registration_number: Mapped[str | None] = mapped_column(String(20))
+    eci_signing_url: Mapped[str | None] = mapped_column(String(500))
 
     country_targets: Mapped[list[CountryTarget]] = relationship(
         back_populates="petition", cascade="all, delete-orphan", order_by="CountryTarget.country"
@@ -93,6 +102,14 @@ class Petition(Base):
 
     def thresholds(self) -> dict[str, int]:
         return {t.country: t.threshold for t in self.country_targets}
+
+    @property
+    def contact_href(self) -> str | None:
+        """The organisers' contact as a link: an email address (checked when saved) or a web address."""
+        contact = self.organiser_contact
+        if not contact:
+            return None
+        return contact if "://" in contact else f"mailto:{contact}"
 
 
 class CountryTarget(Base):

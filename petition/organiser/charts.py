@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from markupsafe import Markup, escape
 
+from petition.rules.progress import share_to_show
+
 # A tile map of the 27 member states: (column, row), roughly where each lies.
 EU_TILES = {
     "SE": (4, 0), "FI": (5, 0),
@@ -68,7 +70,7 @@ def europe_tiles(countries: Sequence, label: str) -> Markup:
         fraction = c.fraction if c is not None else None
         fill, ink = tile_colours(fraction, bool(c and c.reached), bool(c and c.safe))
         x, y = col * (size + gap), row * (size + gap)
-        percent = f"{min(fraction, 9.99) * 100:.0f}%" if fraction is not None else "–"
+        percent = f"{share_to_show(min(fraction, 9.99), 0) * 100:.0f}%" if fraction is not None else "–"
         name = escape(c.name) if c is not None else code
         tip = f"{name}: {_fmt(c.total)} of {_fmt(c.threshold)}" if c is not None and c.threshold else name
         parts.append(

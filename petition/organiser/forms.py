@@ -96,6 +96,30 @@ class PetitionForm(FlaskForm):
         validators=[Optional()],
         description=_l("Personal data is deleted one month after submission, at the latest 21 months after opening."),
     )
+    organiser_name = StringField(
+        _l("Organised by"),
+        filters=[_text],
+        description=_l("Your organisation or group, shown on the petition's page so people know who runs it."),
+    )
+    organiser_contact = StringField(
+        _l("Contact"),
+        filters=[_text],
+        description=_l("An email address or a web address (https://…) where people can reach you; shown on the page."),
+    )
+    eci_registration_number = StringField(
+        _l("ECI registration number"),
+        filters=[_text],
+        description=_l("As the Commission wrote it, for example ECI(2024)000004."),
+    )
+    eci_signing_url = StringField(
+        _l("Address of the initiative on the Commission's signing system (ECI)"),
+        filters=[_text],
+        description=_l(
+            "Where people give the legally valid statement of support, https://…europa.eu/…. The thanks page "
+            "and the confirmation email send every signer there to sign officially."
+        ),
+        render_kw={"type": "url", "inputmode": "url"},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

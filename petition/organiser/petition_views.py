@@ -61,6 +61,10 @@ def _fields_from(form: PetitionForm) -> PetitionFields:
         country_targets=getattr(form, "parsed_targets", None) or None,
         retention_months=form.retention_months.data,
         submitted_on=form.submitted_on.data,
+        organiser_name=form.organiser_name.data or "",
+        organiser_contact=form.organiser_contact.data or "",
+        eci_registration_number=form.eci_registration_number.data or "",
+        eci_signing_url=form.eci_signing_url.data or "",
     )
 
 
@@ -99,6 +103,10 @@ def new():
                 registered_on=fields.registered_on,
                 country_targets=fields.country_targets,
                 retention_months=fields.retention_months,
+                organiser_name=fields.organiser_name,
+                organiser_contact=fields.organiser_contact,
+                eci_registration_number=fields.eci_registration_number,
+                eci_signing_url=fields.eci_signing_url,
                 draft=True,
                 now=utcnow(),
             )
@@ -133,6 +141,10 @@ def edit(slug: str):
             targets=format_targets(current.country_targets or {}),
             retention_months=current.retention_months,
             submitted_on=current.submitted_on,
+            organiser_name=current.organiser_name,
+            organiser_contact=current.organiser_contact,
+            eci_registration_number=current.eci_registration_number,
+            eci_signing_url=current.eci_signing_url,
         )
         return _edit_page(petition, form, None, now, created=bool(request.args.get("created")))
     preview = _preview(form)

@@ -2,8 +2,10 @@
 counted, never mailed, kept for organisers to review) and the signer sees exactly what anyone sees,
 so probing cannot tell which rule it tripped.
 
-Signals: the form came back faster than a person can type (MIN_FILL_SECONDS), the hidden honeypot
-field was filled, or the client address signed this petition more often than SIGN_RATE_LIMIT allows.
+Signals: the hidden honeypot field was filled, or the client address signed this petition more often
+than SIGN_RATE_LIMIT allows. A form that came back faster than a person can type (MIN_FILL_SECONDS) is
+not flagged any more: browsers fill forms in by themselves, so the intake asks for one more click
+instead (petition.intake, Verdict.ONE_MORE_STEP); `too_fast` remains a reason for older flags.
 The rate counts live in Redis when REDIS_URL is set, so every worker and machine shares them (see
 petition.rate_limits)."""
 

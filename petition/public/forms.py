@@ -3,15 +3,23 @@ which renders it) and how an answer is read and checked (`read_signature`, one p
 with no form object, since it runs for every signature of a burst).
 
 The form shows what `read_signature` found wrong (`SignForm.show_errors`); it does not validate.
+
+On a European Citizens' Initiative the form asks for the signer's nationality rather than their
+country (an initiative counts each signer for the member state of their nationality, wherever they
+live) and for one more tick, `eligible`: citizen of that member state and old enough to sign there.
 """
 
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 
+from petition.i18n import current_locale
+from petition.rules import eci
 from petition.rules.countries import normalise_country, sorted_by_name
 from petition.services.signer_fields import FieldInvalid, clean_email, clean_name
 
@@ -34,15 +42,31 @@ class SignForm(FlaskForm):
     )
     country = SelectField(_l("Country"), validate_choice=False, filters=[lambda v: normalise_country(_as_text(v))])
     consent = BooleanField(_l("I agree that my name, email and country are stored to count my signature."))
+    # Only on ECI petitions (removed from the others in __init__).
+    eligible = BooleanField(_l("I am a citizen of the member state I chose and old enough to sign there."))
     keep_informed = BooleanField(_l("Keep me informed about this campaign (optional)."))
     # A honeypot: hidden from people by CSS, filled in by naive bots.
     website = StringField(_l("Leave this field empty"), filters=[_as_text])
     form_token = HiddenField()
     source = HiddenField()
 
-    def __init__(self, *args, allowed_countries=(), locale="en", **kwargs):
+    def __init__(self, *args, allowed_countries=(), locale="en", eci=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", _l("Choose your country")), *sorted_by_name(frozenset(allowed_countries), locale)]
+        self.asks_nationality = eci
+        choose = _l("Choose your nationality") if eci else _l("Choose your country")
+        self.country.choices = [("", choose), *sorted_by_name(frozenset(allowed_countries), locale)]
+        if eci:
+            self.country.label.text = _l("Nationality")
+            self.country.description = _l(
+                "An initiative counts each signer for the member state of their nationality, wherever they live. "
+                "With more than one, choose one: each person signs once."
+            )
+            self.consent.label.text = _l(
+                "I agree that my name, email and nationality are stored to count my signature."
+            )
+            self.eligible.description = LazyString(minimum_ages_sentence)
+        else:
+            del self.eligible
 
     def show_errors(self, errors: dict[str, list]) -> None:
         """Mark the fields `read_signature` refused, so the page shows why next to each."""
@@ -50,6 +74,23 @@ class SignForm(FlaskForm):
             if name in self._fields:
                 self._fields[name].errors = list(messages)
         self._errors = None  # WTForms caches `errors`
+
+
+def minimum_ages_sentence() -> str:
+    """ "Minimum age: 16 (Austria, Belgium, …); 17 (Greece); 18 (all other member states).", from the
+    shipped ECI table, in the reader's language and alphabetical order."""
+    locale = current_locale()
+    by_age = eci.states_by_minimum_age()
+    usual = eci.usual_minimum_age()
+    groups = []
+    for age, codes in sorted(by_age.items()):
+        if age == usual:
+            continue
+        names = ", ".join(name for _code, name in sorted_by_name(codes, locale))
+        groups.append(f"{age} ({names})")
+    everyone_else = _("all other member states")
+    groups.append(f"{usual} ({everyone_else})")
+    return _("Minimum age: %(ages)s.", ages="; ".join(groups))
 
 
 _FALSE = ("", "false")  # what a checkbox sends (or not) when it is not ticked, as WTForms reads it
@@ -66,6 +107,7 @@ class Reading:
     email_ascii_domain: str = ""
     country: str = ""
     consent: bool = False
+    eligible: bool = False
     keep_informed: bool = False
     honeypot: str = ""
     form_token: str = ""
@@ -78,8 +120,11 @@ class Reading:
         return code if SOURCE_CODE.match(code) else None
 
 
-def read_signature(formdata, allowed_countries: frozenset[str], check_deliverability: bool = False) -> Reading:
-    """The fields as `SignForm` names them, from a form post or the partner API's JSON (as a MultiDict)."""
+def read_signature(
+    formdata, allowed_countries: frozenset[str], check_deliverability: bool = False, *, eci: bool = False
+) -> Reading:
+    """The fields as `SignForm` names them, from a form post or the partner API's JSON (as a MultiDict).
+    `eci`: the petition is a European Citizens' Initiative (nationality, and the `eligible` tick)."""
 
     def text(name: str) -> str:
         value = formdata.get(name)
@@ -90,6 +135,7 @@ def read_signature(formdata, allowed_countries: frozenset[str], check_deliverabi
 
     reading = Reading(
         consent=ticked("consent"),
+        eligible=ticked("eligible"),
         keep_informed=ticked("keep_informed"),
         honeypot=text("website"),
         form_token=text("form_token"),
@@ -109,9 +155,13 @@ def read_signature(formdata, allowed_countries: frozenset[str], check_deliverabi
         errors["email"] = [error.args[0]]
     reading.country = normalise_country(text("country"))
     if not reading.country:
-        errors["country"] = [_l("Please choose your country.")]
+        errors["country"] = [_l("Please choose your nationality.") if eci else _l("Please choose your country.")]
     elif reading.country not in allowed_countries:
         errors["country"] = [_l("Please choose a country from the list.")]
     if not reading.consent:
         errors["consent"] = [_l("Please tick this box to sign: we cannot count you otherwise.")]
+    if eci and not reading.eligible:
+        errors["eligible"] = [
+            _l("Please confirm that you are a citizen of the member state you chose and old enough to sign there.")
+        ]
     return reading

@@ -10,8 +10,9 @@ from sqlalchemy.orm import joinedload
 from petition.extensions import db
 from petition.formatting import format_day, format_share, plural_forms
 from petition.i18n import current_locale
-from petition.models import Petition, PetitionStatus, Signature, SignatureStatus
-from petition.public import form_token
+from petition.links import external_url
+from petition.models import Petition, PetitionStatus, RuleSet, Signature, SignatureStatus
+from petition.public import form_token, sharing
 from petition.public.forms import SignForm
 from petition.rules.countries import country_name, sorted_by_name
 from petition.services import counting
@@ -39,8 +40,13 @@ def public_facts(slug: str) -> PetitionFacts:
     return facts
 
 
-def new_sign_form(petition: Petition, formdata=None) -> SignForm:
-    return SignForm(formdata=formdata, allowed_countries=allowed_countries(petition), locale=current_locale())
+def new_sign_form(petition: Petition, formdata=None, locale: str | None = None) -> SignForm:
+    return SignForm(
+        formdata=formdata,
+        allowed_countries=allowed_countries(petition),
+        locale=locale or current_locale(),
+        eci=petition.rules == RuleSet.ECI,
+    )
 
 
 def petition_context(petition: Petition, form: SignForm) -> dict:
@@ -66,6 +72,17 @@ def petition_context(petition: Petition, form: SignForm) -> dict:
         "total_forms": plural_forms("%(count)s signature", "%(count)s signatures"),
         "days_left": days_left,
         "form": form,
+        "preview": link_preview(petition, text),
+    }
+
+
+def link_preview(petition: Petition, text) -> dict:
+    """What OpenGraph previews and search results show: the title, the summary, our own image."""
+    return {
+        "url": sharing.petition_url(petition),
+        "description": sharing.description(text.summary),
+        "image": external_url("static", filename=sharing.CARD_IMAGE),
+        "image_size": sharing.CARD_SIZE,
     }
 
 

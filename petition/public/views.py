@@ -29,6 +29,7 @@ from petition.public.pages import (
     public_facts,
     speak_signers_language,
 )
+from petition.public.sharing import share_links
 from petition.public_cache import public_cache
 from petition.rules.countries import country_name
 from petition.services import confirming, counting, personal, signature_links
@@ -111,7 +112,23 @@ def sign(slug: str):
         return render_template(
             "public/petition.html", form_expired=True, **petition_context(petition, result.form)
         ), 400
+    if result.verdict == Verdict.ONE_MORE_STEP:
+        html = render_template(
+            "public/one_more_step.html",
+            petition=petition,
+            text=petition_text(petition),
+            action=url_for("public.sign", slug=slug, lang=lang_arg()),
+            fields=intake.fields_to_resend(result.reading, petition.id),
+        )
+        return no_store(html)
     return render_template("public/petition.html", **petition_context(petition, result.form)), 422
+
+
+def no_store(html: str, status: int = 200):
+    """A page that holds what this person typed: for their browser only, never kept by a cache."""
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @unlimited
@@ -187,11 +204,12 @@ def confirm_page(token: str):
 
     def render() -> CachedPage:
         petition = db.session.get(Petition, row.petition_id)
-        context = {"petition": petition, "text": petition_text(petition), "token": token}
+        text = petition_text(petition)
+        context = {"petition": petition, "text": text, "token": token}
         if state == LinkState.CLOSED:
             html = render_template("public/not_open.html", status=PetitionStatus.CLOSED, **context)
         elif state == LinkState.CONFIRMED:
-            html = render_template("public/thanks.html", **context)
+            html = render_template("public/thanks.html", sharing=share_links(petition, text.title), **context)
         else:
             html = render_template("public/confirm.html", first_name=_NAME_SLOT, country=_COUNTRY_SLOT, **context)
         # The token is in the form's action and in every language link (which repeat this URL): each

@@ -42,6 +42,27 @@ def member_states() -> dict[str, MemberState]:
     }
 
 
+@cache
+def states_by_minimum_age() -> dict[int, tuple[str, ...]]:
+    """{16: ("AT", "BE", …), 17: ("GR",), 18: (…)}: who may sign from which age, by nationality."""
+    groups: dict[int, list[str]] = {}
+    for code, state in sorted(member_states().items()):
+        groups.setdefault(state.min_age, []).append(code)
+    return {age: tuple(codes) for age, codes in sorted(groups.items())}
+
+
+def usual_minimum_age() -> int:
+    """The age most member states set (18): the others are the exceptions."""
+    return max(states_by_minimum_age().items(), key=lambda item: len(item[1]))[0]
+
+
+def minimum_ages_in_words() -> str:
+    """ "16 in AT, BE, DE, EE, FI, MT; 17 in GR; 18 elsewhere" (English, for partners' documentation)."""
+    usual = usual_minimum_age()
+    ages = [f"{age} in {', '.join(codes)}" for age, codes in states_by_minimum_age().items() if age != usual]
+    return "; ".join([*ages, f"{usual} elsewhere"])
+
+
 def thresholds_for(registered_on: date) -> dict[str, int]:
     """Per-country minimums in force for an initiative registered on that date."""
     use_2024 = registered_on >= SEATS_2024_FROM

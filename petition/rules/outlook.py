@@ -78,8 +78,20 @@ class Outlook:
     def on_track(self) -> bool | None:
         if self.projected_total is None or self.goal_total is None:
             return None
-        countries_ok = self.min_countries is None or (self.projected_countries_reached or 0) >= self.min_countries
-        return self.projected_total >= self.goal_total and countries_ok
+        return not self.shortfall
+
+    @property
+    def shortfall(self) -> tuple[str, ...]:
+        """Why the goal would be missed at the current pace: "total" (too few signatures), "countries"
+        (too few countries at their minimum, though the total may be there), both, or neither."""
+        if self.projected_total is None or self.goal_total is None:
+            return ()
+        reasons = []
+        if self.projected_total < self.goal_total:
+            reasons.append("total")
+        if self.min_countries is not None and (self.projected_countries_reached or 0) < self.min_countries:
+            reasons.append("countries")
+        return tuple(reasons)
 
 
 def _per_day(missing: int, days_left: float | None) -> float | None:

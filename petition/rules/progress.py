@@ -3,6 +3,14 @@
 from dataclasses import dataclass
 
 
+def share_to_show(fraction: float, decimals: int = 1) -> float:
+    """The fraction to print with `decimals` places of percent: short of the whole never rounds up to
+    100 %, so a country one signature under its minimum (69,119 of 69,120) reads 99.9 %, not 100.0 %."""
+    if fraction >= 1:
+        return fraction
+    return min(fraction, 1 - 10 ** -(decimals + 2))
+
+
 @dataclass(frozen=True)
 class CountryProgress:
     code: str

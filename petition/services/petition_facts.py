@@ -50,6 +50,11 @@ class PetitionFacts:
     def is_accepting_signatures(self, now: datetime) -> bool:
         return self.status_at(now) == PetitionStatus.OPEN
 
+    @property
+    def is_eci(self) -> bool:
+        """An ECI asks for nationality and the `eligible` tick (see petition.public.forms)."""
+        return self.rules == RuleSet.ECI
+
 
 def read_facts(session: Session, petition: Petition) -> PetitionFacts:
     stamped = session.execute(select(Milestone.kind, Milestone.key).where(Milestone.petition_id == petition.id)).all()

@@ -4,7 +4,7 @@ import re
 import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,10 +13,13 @@ from petition.i18n import match_locale
 from petition.models import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
 from petition.rules import eci
 from petition.rules.countries import iso_countries, normalise_country
+from petition.services.campaign import check_campaign
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 BODY_MAX_CHARACTERS = 100_000
 MAX_RETENTION_MONTHS = 120
+# Regulation (EU) 2019/788 applies from this day; the service follows no earlier rules.
+ECI_RULES_FROM = date(2020, 1, 1)
 
 
 class PetitionInvalid(ValueError):
@@ -40,8 +43,10 @@ def end_of(day: date) -> datetime:
 
 
 def latest_eci_closing(opens_on: date) -> date:
-    """Collection lasts at most 12 months: opening 26 Nov 2026, the last day is 25 Nov 2027."""
-    return add_months(opens_on, eci.MAX_COLLECTION_MONTHS) - timedelta(days=1)
+    """Collection lasts at most 12 months, ending on the same date a year later: opening 26 Nov 2026,
+    the last day is 26 Nov 2027 (as the Commission's register dates collections). Opening on 29 February,
+    the last day is 28 February."""
+    return add_months(opens_on, eci.MAX_COLLECTION_MONTHS)
 
 
 def allowed_countries(petition: Petition) -> frozenset[str]:
@@ -64,6 +69,10 @@ class PetitionFields:
     country_targets: dict[str, int] | None = None
     retention_months: int | None = None
     submitted_on: date | None = None
+    organiser_name: str = ""
+    organiser_contact: str = ""
+    eci_registration_number: str = ""
+    eci_signing_url: str = ""
 
 
 def _line_ends(text: str) -> str:
@@ -78,8 +87,23 @@ def _unshowable(text: str) -> bool:
     )
 
 
-def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[PetitionFields, dict[str, int], dict]:
-    """Returns the cleaned fields, the per-country thresholds they imply, and the errors found."""
+def _check_registration(registered_on: date | None, today: date, errors: dict[str, str]) -> None:
+    if registered_on is None:
+        return
+    if registered_on > today:
+        errors["registered"] = "The registration date is in the future."
+    elif registered_on < ECI_RULES_FROM:
+        errors["registered"] = (
+            "The registration date is before 2020: this service follows Regulation (EU) 2019/788, "
+            "which applies to initiatives registered from 1 January 2020."
+        )
+
+
+def check_fields(
+    fields: PetitionFields, today: date, opens_on: date, *, registration_changes: bool = True
+) -> tuple[PetitionFields, dict[str, int], dict]:
+    """Returns the cleaned fields, the per-country thresholds they imply, and the errors found.
+    `registration_changes` is False once the ECI registration date is fixed (an open petition keeps it)."""
     errors: dict[str, str] = {}
     title = unicodedata.normalize("NFC", " ".join(fields.title.split()))
     summary = unicodedata.normalize("NFC", _line_ends(fields.summary).strip())
@@ -120,6 +144,8 @@ def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[P
                 f"An ECI collection lasts at most 12 months: close on {latest.isoformat()} at the latest."
             )
         closes_on = closes_on or latest
+        if registration_changes:
+            _check_registration(fields.registered_on, today, errors)
         targets = eci.thresholds_for(fields.registered_on or today)
     else:
         for code, target in (fields.country_targets or {}).items():
@@ -127,6 +153,8 @@ def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[P
             if code not in iso_countries() or target <= 0:
                 errors["targets"] = f"'{code}' needs an ISO country code and a positive target."
             targets[code] = target
+    campaign = check_campaign(fields.organiser_name, fields.organiser_contact, fields.eci_registration_number,
+                              fields.eci_signing_url, is_eci=rules == RuleSet.ECI, errors=errors)  # fmt: skip
     cleaned = PetitionFields(
         title=title,
         summary=summary,
@@ -138,6 +166,10 @@ def check_fields(fields: PetitionFields, today: date, opens_on: date) -> tuple[P
         country_targets=targets,
         retention_months=None if rules == RuleSet.ECI else fields.retention_months,
         submitted_on=fields.submitted_on if rules == RuleSet.ECI else None,
+        organiser_name=campaign["organiser_name"] or "",
+        organiser_contact=campaign["organiser_contact"] or "",
+        eci_registration_number=campaign["eci_registration_number"] or "",
+        eci_signing_url=campaign["eci_signing_url"] or "",
     )
     return cleaned, targets, errors
 
@@ -158,6 +190,10 @@ def create_petition(
     retention_months: int | None = None,
     draft: bool = False,
     locale: str = "en",
+    organiser_name: str = "",
+    organiser_contact: str = "",
+    eci_registration_number: str = "",
+    eci_signing_url: str = "",
 ) -> Petition:
     """Validate and add a petition to the session (the caller commits). Raises PetitionInvalid.
     `locale` is the language the petition's own text is written in."""
@@ -174,6 +210,10 @@ def create_petition(
             registered_on=registered_on,
             country_targets=country_targets,
             retention_months=retention_months,
+            organiser_name=organiser_name,
+            organiser_contact=organiser_contact,
+            eci_registration_number=eci_registration_number,
+            eci_signing_url=eci_signing_url,
         ),
         today,
         opens_on=today,
@@ -205,12 +245,19 @@ def create_petition(
         opens_at=start_of(today),
         closes_at=end_of(fields.closes_on) if fields.closes_on else None,
         retention_months=fields.retention_months,
+        **_campaign_columns(fields),
         created_at=now,
         updated_at=now,
         country_targets=[CountryTarget(country=code, threshold=n) for code, n in sorted(targets.items())],
     )
     session.add(petition)
     return petition
+
+
+def _campaign_columns(fields: PetitionFields) -> dict[str, str | None]:
+    """The cleaned campaign fields as the columns store them: NULL when empty."""
+    names = ("organiser_name", "organiser_contact", "eci_registration_number", "eci_signing_url")
+    return {name: getattr(fields, name) or None for name in names}
 
 
 def fields_of(petition: Petition) -> PetitionFields:
@@ -225,6 +272,10 @@ def fields_of(petition: Petition) -> PetitionFields:
         country_targets=None if petition.rules == RuleSet.ECI else petition.thresholds(),
         retention_months=petition.retention_months,
         submitted_on=petition.submitted_on,
+        organiser_name=petition.organiser_name or "",
+        organiser_contact=petition.organiser_contact or "",
+        eci_registration_number=petition.eci_registration_number or "",
+        eci_signing_url=petition.eci_signing_url or "",
     )
 
 
@@ -251,7 +302,9 @@ def update_petition(
     check_today = (
         min(today, current.closes_on) if changes.closes_on == current.closes_on and current.closes_on else today
     )
-    fields, targets, more_errors = check_fields(changes, check_today, opens_on)
+    fields, targets, more_errors = check_fields(
+        changes, check_today, opens_on, registration_changes=status == PetitionStatus.DRAFT
+    )
     errors = {**more_errors, **errors}
     if status == PetitionStatus.CLOSED:
         signed_under = ("title", "summary", "body", "goal", "closes_on")
@@ -271,6 +324,9 @@ def update_petition(
     petition.closes_at = end_of(fields.closes_on) if fields.closes_on else None
     petition.retention_months = fields.retention_months
     petition.submitted_on = fields.submitted_on
+    # Who runs it and where to sign officially may be corrected at any time: they are not what people signed.
+    for name, value in _campaign_columns(fields).items():
+        setattr(petition, name, value)
     if status == PetitionStatus.DRAFT:
         petition.rules = RuleSet(fields.rules)
         petition.min_countries = eci.MIN_COUNTRIES if fields.rules == RuleSet.ECI else None

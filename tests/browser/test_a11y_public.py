@@ -31,6 +31,7 @@ def test_signing_pages_have_no_axe_violations(i18n_page, i18n_live_url, petition
     page.fill("#last_name", "Kovač")
     page.fill("#email", "ana@example.org")
     page.select_option("#country", "DE")
+    page.check("#eligible")
     page.check("#consent")
     page.locator("form.sign-form button[type=submit]").click()
     page.wait_for_url("**/check-email**")
@@ -98,6 +99,9 @@ def test_a_keyboard_alone_can_sign_and_confirm(i18n_page, i18n_live_url, petitio
     assert page.evaluate("document.activeElement.id") == "country"
     page.keyboard.type("Deutschland")  # type-ahead in a focused select picks the country
     assert page.evaluate("document.activeElement.value") == "DE"
+    tab_to(page, "#eligible")
+    page.keyboard.press("Space")
+    assert page.is_checked("#eligible")
     tab_to(page, "#consent")
     assert focus_is_visible(page)
     page.keyboard.press("Space")
@@ -134,7 +138,7 @@ def test_the_widget_and_the_privacy_pages_have_no_axe_violations(i18n_page, i18n
     page.wait_for_selector(".error-summary")
     assert_no_axe_violations(page)
 
-    for path in ("/privacy", "/privacy/request"):
+    for path in ("/privacy", "/privacy/request", "/p/demo/share"):
         page.goto(f"{i18n_live_url}{path}?lang={lang}")
         assert_no_axe_violations(page)
 

@@ -18,7 +18,8 @@ def fill_in_and_sign(page, email="ana@example.org"):
     page.get_by_label("First name").fill("Ana")
     page.get_by_label("Last name").fill("Kovač")
     page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Country", exact=True).select_option("DE")
+    page.get_by_label("Nationality", exact=True).select_option("DE")
+    page.get_by_label("I am a citizen of the member state I chose and old enough to sign there.").check()
     page.locator("#consent").check()
     page.get_by_role("button", name="Sign", exact=True).click()
 

@@ -2,11 +2,13 @@
 embeds it, a person signs inside the iframe and confirms from the email, and the signature is credited
 to that partner; the same page on a site that is not registered cannot show the widget at all."""
 
+import html
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -89,7 +91,8 @@ def test_a_person_signs_inside_the_widget_on_a_partners_site_and_is_credited_to_
     widget.get_by_label("First name", exact=True).fill("Ana")
     widget.get_by_label("Last name", exact=True).fill("Kovač")
     widget.get_by_label("Email", exact=True).fill("ana@example.org")
-    widget.get_by_label("Country", exact=True).select_option("DE")
+    widget.get_by_label("Nationality", exact=True).select_option("DE")
+    widget.get_by_label("I am a citizen").check()
     widget.get_by_label("I agree").check()
     widget.get_by_role("button", name="Sign").click()
     widget.get_by_role("heading", name="Check your inbox").wait_for()
@@ -115,21 +118,47 @@ def test_a_person_signs_inside_the_widget_on_a_partners_site_and_is_credited_to_
     ]
 
 
-def test_the_same_page_on_an_unregistered_site_cannot_frame_the_widget(
+def test_the_same_page_on_an_unregistered_site_cannot_frame_the_widget_and_shows_a_link_instead(
     app, our_site, partner_site, browser, petition_id, make_partner
 ):
     registered = f"http://localhost:{partner_site['port']}"
     partner_id, _ = make_partner(origins=[registered])
     partner_site["html"] = article(our_site, partner_id)
-    page = browser.new_page()
+    page = browser.new_page(locale="de-DE")
 
     # The very same page, served from an origin the partner did not register.
     with page.expect_console_message(lambda message: "frame-ancestors" in message.text) as refusal:
         page.goto(f"http://127.0.0.1:{partner_site['port']}/2026/ban-it")
     assert "blocked" in refusal.value.text
 
+    # Instead of the browser's grey error frame: a link to the petition's own page, in the reader's language.
+    link = page.locator("p.petition-widget-link a")
+    link.wait_for(timeout=10_000)
+    expect(link).to_have_text("„Ban biometric mass surveillance“ auf der Seite der Petition unterschreiben")
+    assert link.get_attribute("href") == f"{our_site}/p/demo?lang=de"
+    assert page.locator("iframe.petition-widget").count() == 0
+    assert page.locator("p.petition-widget-link + #after").count() == 1, "where the widget was"
+
+
+def test_the_code_from_the_share_page_works_as_pasted(app, our_site, partner_site, browser, petition_id, make_partner):
+    registered = f"http://localhost:{partner_site['port']}"
+    partner_id, _ = make_partner(origins=[registered])
+    share = app.test_client().get(f"/p/demo/share?partner={partner_id}").get_data(as_text=True)
+    code = html.unescape(re.search(r'<code id="embed-code">(.*?)</code>', share, re.S).group(1))
+    partner_site["html"] = f"<!doctype html><html lang=en><title>NGO</title><h1>Sign</h1>{code}<p id=after></p>"
+    page = browser.new_page()
+    page.goto(f"{registered}/campaign")
     widget = page.frame_locator("iframe.petition-widget")
-    assert widget.get_by_role("heading", name="Ban biometric mass surveillance").count() == 0
-    assert widget.locator("form").count() == 0
-    # Nothing came back to resize the frame: it keeps embed.js's starting height.
-    assert page.eval_on_selector("iframe.petition-widget", "f => f.offsetHeight") == 640
+    widget.get_by_role("heading", name="Ban biometric mass surveillance").wait_for()
+    expect(widget.get_by_label("Nationality", exact=True)).to_be_visible()
+
+    # The code for someone without a partner id yet, pasted unchanged: a link, not a broken frame.
+    placeholder = html.unescape(
+        re.sub(r"</?mark>", "", re.search(r'<code id="embed-code">(.*?)</code>', app.test_client().get(
+            "/p/demo/share").get_data(as_text=True), re.S).group(1))
+    )  # fmt: skip
+    assert 'data-partner="YOUR-PARTNER-ID"' in placeholder
+    partner_site["html"] = f"<!doctype html><html lang=en><title>NGO</title><h1>Sign</h1>{placeholder}"
+    page.goto(f"{registered}/campaign")
+    page.locator("p.petition-widget-link a").wait_for(timeout=10_000)
+    assert page.locator("iframe.petition-widget").count() == 0

@@ -143,7 +143,7 @@ def hostile_petition(app, make_petition) -> int:
     """A simple petition (goal 1, DE 1), so that one confirmation also mails the organisers."""
     return make_petition(
         title=TITLE, summary=SUMMARY, body=BODY, rules="simple", goal=1,
-        country_targets={"DE": 1}, registered_on=date(2026, 11, 26),
+        country_targets={"DE": 1}, registered_on=date(2026, 11, 26), organiser_name=TITLE,
     )  # fmt: skip
 
 

@@ -130,6 +130,8 @@ def form_fields(**overrides) -> dict:
         "email": "ana@example.org",
         "country": "DE",
         "consent": "y",
+        # The statement of nationality and age an ECI petition asks for (ignored by the others).
+        "eligible": "y",
     }
     fields.update(overrides)
     return {k: v for k, v in fields.items() if v is not None}

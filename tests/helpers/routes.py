@@ -50,6 +50,7 @@ EXPECTED_POLICY: dict[str, set[str]] = {
     "embed.widget": WIDGET,
     "embed.sign": WIDGET,
     "embed.check_email": WIDGET,
+    "embed.fallback_link": {"no_language_cookie", "unlimited"},
     "embed.share": {"english_only", "no_language_cookie"},
     "organiser.login": ORGANISER | {"login_free"},
     "organiser.accept_invite": ORGANISER | {"login_free", "token_in_url"},
