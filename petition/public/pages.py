@@ -8,7 +8,7 @@ from flask_babel import refresh
 from sqlalchemy.orm import joinedload
 
 from petition.extensions import db
-from petition.formatting import format_day, format_share, plural_forms
+from petition.formatting import format_day, format_share, number_locale, plural_forms
 from petition.i18n import current_locale
 from petition.models import Petition, PetitionStatus, Signature, SignatureStatus
 from petition.public import form_token
@@ -63,6 +63,7 @@ def petition_context(petition: Petition, form: SignForm) -> dict:
         "country_name": localised_country_name,
         "format_day": format_day,
         "format_share": format_share,
+        "number_locale": number_locale(),
         "total_forms": plural_forms("%(count)s signature", "%(count)s signatures"),
         "days_left": days_left,
         "form": form,

@@ -7,7 +7,9 @@
   var url = section.getAttribute("data-live-url");
   var eventsUrl = section.getAttribute("data-events-url");
   var etag = null;
-  var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  // The server says which CLDR locale its numbers follow (Portugal's for Portuguese, not the bare "pt").
+  var locale = section.getAttribute("data-locale") || document.documentElement.lang || undefined;
+  var format = new Intl.NumberFormat(locale);
   // The sentence around the total follows the reader's plural rules ("1 podpis", "2 podpisy", "5 podpisów"):
   // the page gives this language's message for each plural category, Intl.PluralRules picks one.
   var totalLine = section.querySelector("[data-plural]");
