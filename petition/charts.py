@@ -2,7 +2,7 @@
 bar and tile carries its figures as text or a title), and allowed by our Content-Security-Policy
 (presentation attributes only, no inline style)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from markupsafe import Markup, escape
@@ -18,7 +18,8 @@ EU_TILES = {
     "MT": (2, 6), "GR": (5, 6), "CY": (6, 6),
 }  # fmt: skip
 # Light to dark as a country nears its minimum; greens once reached, darker with the safety margin.
-# (lower bound of the share of the minimum, fill, text colour); the legend in _figures.html matches.
+# (lower bound of the share of the minimum, fill, text colour); the `.tiles .s0` ... rules and the
+# legend's swatches in site.css match, and live.js steps tiles at the same bounds.
 TILE_STEPS = [
     (0.0, "#f3f4f6", "#1b1b1b"),
     (1e-9, "#dbe8f5", "#1b1b1b"),
@@ -39,22 +40,46 @@ def _fmt(number: int) -> str:
     return f"{number:,}"
 
 
-def tile_colours(fraction: float | None, reached: bool, safe: bool) -> tuple[str, str]:
+def tile_step(fraction: float | None, reached: bool, safe: bool) -> str:
+    """The colour step of a tile, also its class (site.css colours it, so live.js can recolour it)."""
     if fraction is None:
-        return _NONE
+        return "none"
     if safe:
-        return _SAFE
+        return "safe"
     if reached:
-        return _REACHED
-    fill, ink = TILE_STEPS[0][1:]
-    for floor, step_fill, step_ink in TILE_STEPS:
+        return "reached"
+    step = 0
+    for i, (floor, _fill, _ink) in enumerate(TILE_STEPS):
         if fraction >= floor:
-            fill, ink = step_fill, step_ink
-    return fill, ink
+            step = i
+    return f"s{step}"
 
 
-def europe_tiles(countries: Sequence, label: str) -> Markup:
-    """`countries`: objects with code, name, total, threshold, fraction, reached, safe."""
+def tile_colours(fraction: float | None, reached: bool, safe: bool) -> tuple[str, str]:
+    step = tile_step(fraction, reached, safe)
+    if step == "none":
+        return _NONE
+    if step == "safe":
+        return _SAFE
+    if step == "reached":
+        return _REACHED
+    return TILE_STEPS[int(step[1:])][1:]
+
+
+def _english_percent(c) -> str:
+    # Rounded down: a country one signature short is at 99%, never 100%.
+    return f"{min(c.total * 100 // c.threshold, 999)}%"
+
+
+def _english_tip(c) -> str:
+    return f"{c.name}: {_fmt(c.total)} of {_fmt(c.threshold)}" if c.threshold else c.name
+
+
+def europe_tiles(
+    countries: Sequence, label: str, *, percent: Callable = _english_percent, tip: Callable = _english_tip
+) -> Markup:
+    """`countries`: objects with code, name, total, threshold, fraction, reached, safe. `percent(c)` and
+    `tip(c)` write a country's share and tooltip (English for organisers, the reader's way in public)."""
     by_code = {c.code: c for c in countries}
     size, gap = 56, 4
     width = 7 * (size + gap)
@@ -66,18 +91,19 @@ def europe_tiles(countries: Sequence, label: str) -> Markup:
     for code, (col, row) in EU_TILES.items():
         c = by_code.get(code)
         fraction = c.fraction if c is not None else None
-        fill, ink = tile_colours(fraction, bool(c and c.reached), bool(c and c.safe))
+        reached, safe = bool(c and c.reached), bool(c and c.safe)
+        step = tile_step(fraction, reached, safe)
+        fill, ink = tile_colours(fraction, reached, safe)
         x, y = col * (size + gap), row * (size + gap)
-        percent = f"{min(fraction, 9.99) * 100:.0f}%" if fraction is not None else "–"
-        name = escape(c.name) if c is not None else code
-        tip = f"{name}: {_fmt(c.total)} of {_fmt(c.threshold)}" if c is not None and c.threshold else name
+        share = escape(percent(c)) if c is not None and c.threshold else "–"
+        name = escape(tip(c)) if c is not None else code
         parts.append(
-            f'<g data-country="{code}"><title>{tip}</title>'
+            f'<g data-country="{code}" class="{step}"><title>{name}</title>'
             f'<rect x="{x}" y="{y}" width="{size}" height="{size}" rx="6" fill="{fill}"/>'
             f'<text x="{x + size / 2}" y="{y + 24}" text-anchor="middle" font-size="15" font-weight="700" '
             f'fill="{ink}">{code}</text>'
-            f'<text x="{x + size / 2}" y="{y + 43}" text-anchor="middle" font-size="12" fill="{ink}">'
-            f"{percent}</text></g>"
+            f'<text x="{x + size / 2}" y="{y + 43}" text-anchor="middle" font-size="12" fill="{ink}" '
+            f'data-live="tile-share">{share}</text></g>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - built from our own codes and numbers; names escaped

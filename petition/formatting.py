@@ -10,6 +10,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 from flask import request, url_for
 from flask_babel import get_translations
+from jinja2 import pass_context
 
 from petition.i18n import bcp47, cldr_locale, current_locale
 
@@ -77,6 +78,14 @@ def format_count(value: int | None) -> str:
     return reader_number_style().integer(value or 0)
 
 
+@pass_context
+def number_filter(context, value: int | None) -> str:
+    """The templates' `number` filter: with the page's `number_style` when its view gave one (a petition
+    page writes a hundred numbers; looking the locale up for each was a tenth of its rendering)."""
+    style = context.get("number_style")
+    return (style or reader_number_style()).integer(value or 0)
+
+
 def format_share(part: int, whole: int, digits: int = 1) -> str:
     """69119 of 69120 -> "99.9%" (en), "99,9 %" (de): rounded down, never 100 % before it is reached."""
     return reader_number_style().share(part, whole, digits)
@@ -85,6 +94,16 @@ def format_share(part: int, whole: int, digits: int = 1) -> str:
 def number_locale() -> str:
     """The BCP 47 tag live.js gives `Intl.NumberFormat`, to write numbers as the server does."""
     return bcp47(cldr_locale(current_locale()))
+
+
+def language_name(locale: str) -> str:
+    """A language named in the reader's language: `en` is "inglese" on an Italian page."""
+    return _language_name(locale, cldr_locale(current_locale()))
+
+
+@cache
+def _language_name(locale: str, reader: str) -> str:
+    return Locale.parse(locale).get_display_name(reader) or locale
 
 
 def format_day(moment: datetime) -> str:

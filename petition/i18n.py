@@ -168,10 +168,10 @@ def remember_choice(response):
 
 def register(app: Flask) -> None:
     """Template helpers: `html_lang`, `language_choices`, `lang_url(code)`, and the `number` filter."""
-    from petition.formatting import format_count, lang_url
+    from petition.formatting import lang_url, number_filter
 
     app.after_request(remember_choice)
-    app.jinja_env.filters["number"] = format_count
+    app.jinja_env.filters["number"] = number_filter
 
     @app.context_processor
     def i18n_context():
