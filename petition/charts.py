@@ -2,6 +2,7 @@
 bar and tile carries its figures as text or a title), and allowed by our Content-Security-Policy
 (presentation attributes only, no inline style)."""
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
@@ -110,18 +111,32 @@ def europe_tiles(
 
 
 def bar_chart(
-    series: Sequence[tuple[datetime | date, int]], label: str, *, tick_every: int, tick_format: str
+    series: Sequence[tuple[datetime | date, int]],
+    label: str,
+    *,
+    tick_every: int,
+    tick_format: str,
+    min_slots: int = 1,
+    colour: str = "#0b5cad",
 ) -> Markup:
-    """Columns over time, with the highest value and a few dates written on the axes."""
-    width, height, left, bottom, top = 720, 180, 44, 22, 10
-    plot_w, plot_h = width - left - 4, height - bottom - top
+    """Columns over time, with the highest value and a few dates written on the axes.
+
+    Drawn at its own size and scaled as a whole by the page (never stretched, so its text keeps its
+    shape). A series shorter than `min_slots` leaves room on the right rather than widening each
+    column: one day is one narrow column, not a block across the chart. Dates are written no closer
+    than their own width."""
     peak = max((v for _, v in series), default=0)
+    # Room on the left for the highest value, however many digits it has.
+    width, height, left, bottom, top = 640, 180, max(44, round(6.5 * len(_fmt(peak)) + 10)), 22, 10
+    plot_w, plot_h = width - left - 4, height - bottom - top
     scale = plot_h / peak if peak else 0
-    step = plot_w / max(len(series), 1)
+    step = plot_w / max(len(series), min_slots, 1)
     bar = max(step - (1 if step > 3 else 0), 0.5)
+    label_width = 6.5 * len(datetime(2000, 1, 1).strftime(tick_format)) + 8
+    tick_every = max(tick_every, math.ceil(label_width / step))
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(label)}" '
-        f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" stroke="#767676"/>',
         f'<text x="{left - 4}" y="{top + 10}" text-anchor="end" font-size="11" fill="#555">{_fmt(peak)}</text>',
         f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="11" fill="#555">0</text>',
@@ -130,10 +145,10 @@ def bar_chart(
         x = left + i * step
         h = value * scale
         parts.append(
-            f'<rect x="{_n(x)}" y="{_n(top + plot_h - h)}" width="{_n(bar)}" height="{_n(h)}" fill="#0b5cad">'
+            f'<rect x="{_n(x)}" y="{_n(top + plot_h - h)}" width="{_n(bar)}" height="{_n(h)}" fill="{colour}">'
             f"<title>{moment.strftime(tick_format)}: {_fmt(value)}</title></rect>"
         )
-        if i % tick_every == 0:
+        if i % tick_every == 0 and x + label_width <= width + 8:
             parts.append(
                 f'<text x="{_n(x)}" y="{height - 6}" font-size="11" fill="#555">{moment.strftime(tick_format)}</text>'
             )
