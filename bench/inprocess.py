@@ -213,7 +213,9 @@ def measure(kind: str, args) -> dict:
             if clock.profiler is not None:
                 import pstats
 
-                pstats.Stats(clock.profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(os.environ.get("PROFILE_FILTER", ""), int(os.environ.get("PROFILE_LINES", 40)))
+                pstats.Stats(clock.profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
+                    os.environ.get("PROFILE_FILTER", ""), int(os.environ.get("PROFILE_LINES", 40))
+                )
         with app.app_context():
             from petition.extensions import db
 
@@ -251,7 +253,9 @@ def report(results: list[dict], args) -> None:
             verdict = "met" if ms <= BUDGET_MS[step] else "missed"
             print(f"  {step:<14}{ms:>8.3f}{ms / bare:>9.1f}{BUDGET_MS[step]:>9.1f}  {verdict}")
         print(f"  {'per signature':<14}{total:>8.3f}{total / bare:>9.1f}{sum(BUDGET_MS.values()):>9.1f}")
-        print(f"  page rendering on a cache miss (once a second per process and language): {result['render_ms']:.1f} ms")
+        print(
+            f"  page rendering on a cache miss (once a second per process and language): {result['render_ms']:.1f} ms"
+        )
 
 
 def main() -> None:
