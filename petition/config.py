@@ -74,8 +74,9 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "SIGN_FORM_MAX_AGE": 24 * 3600,
         "MAX_EMAILS_PER_SIGNATURE": int(setting("MAX_EMAILS_PER_SIGNATURE", 5)),  # a day, per signature
         "COUNTER_SHARDS": int(setting("COUNTER_SHARDS", 16)),
-        # Who is responsible for the signers' data (GDPR controller), shown on /privacy.
-        "PRIVACY_CONTROLLER": setting("PRIVACY_CONTROLLER", "the organisers of each campaign"),
+        # Who is responsible for the signers' data (GDPR controller), shown on /privacy; unset, the notice
+        # says in the reader's language that it is the organisers of each campaign.
+        "PRIVACY_CONTROLLER": setting("PRIVACY_CONTROLLER"),
         "PRIVACY_CONTACT": setting("PRIVACY_CONTACT"),
         "IP_HASH_DAYS": int(setting("IP_HASH_DAYS", 7)),
         # How long a petition's public JSON and page may be served from memory (petition/public_cache.py).

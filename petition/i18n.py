@@ -22,9 +22,10 @@ SUPPORTED_LOCALES = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu",
     "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sr_Cyrl", "sr_Latn", "sv",
 )  # fmt: skip
-# Where a catalogue's plural rule is not the one Babel gives the bare language: the EU's Portuguese is
-# Portugal's, where 0 takes the plural ("0 assinaturas"), unlike Brazil's.
-PLURAL_RULES_OF = {"pt": "pt_PT"}
+# Where the EU's variety of a language is not the one CLDR gives the bare language: the EU's Portuguese
+# is Portugal's, for numbers ("1234", "12 345"), country names ("Chéquia", "Polónia") and plural rules
+# (0 takes the plural, "0 assinaturas"), not Brazil's. `cldr_locale()` applies it.
+CLDR_LOCALE_OF = {"pt": "pt_PT"}
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Which pages stay in English (staff pages, and the partners' technical page) and which never remember a
@@ -88,6 +89,11 @@ def select_locale() -> str:
 def current_locale() -> str:
     """The identifier of the locale in force (forced for an email, or chosen for this request)."""
     return str(get_locale() or DEFAULT_LOCALE)
+
+
+def cldr_locale(locale: str) -> str:
+    """The CLDR locale whose numbers, dates, country names and plural rules a reader of `locale` expects."""
+    return CLDR_LOCALE_OF.get(locale, locale)
 
 
 def bcp47(locale: str) -> str:
@@ -161,10 +167,10 @@ def remember_choice(response):
 
 def register(app: Flask) -> None:
     """Template helpers: `html_lang`, `language_choices`, `lang_url(code)`, and the `number` filter."""
-    from petition.formatting import format_count, lang_url
+    from petition.formatting import lang_url, number_filter
 
     app.after_request(remember_choice)
-    app.jinja_env.filters["number"] = format_count
+    app.jinja_env.filters["number"] = number_filter
 
     @app.context_processor
     def i18n_context():

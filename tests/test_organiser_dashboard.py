@@ -56,7 +56,7 @@ def test_the_dashboard_shows_germanys_threshold_and_the_map_of_europe(app, owner
     row = re.search(r'<tr data-country="DE".*?</tr>', html, re.S).group(0)
     assert "69,120" in row
     tiles = re.search(r'<svg class="tiles".*?</svg>', html, re.S).group(0)
-    assert len(re.findall(r'<g data-country="[A-Z]{2}">', tiles)) == 27
+    assert len(re.findall(r'<g data-country="[A-Z]{2}"', tiles)) == 27
     assert "N of 7" not in html and "0 of 7" in html
 
 
@@ -91,7 +91,7 @@ def test_signatures_and_confirmation_rate_per_source(app, owner, petition_id):
 
     def row(source):
         cells = re.search(rf'<tr data-source="{re.escape(source)}">(.*?)</tr>', html, re.S).group(1)
-        return re.findall(r'<td class="num">([^<]*)</td>', cells)
+        return re.findall(r'<td class="num"[^>]*>([^<]*)</td>', cells)
 
     assert row("web") == ["3", "2", "66.7%"], "web groups web and web/newsletter"
     assert row("widget:edri") == ["2", "1", "50.0%"]
@@ -110,6 +110,47 @@ def test_the_charts_count_this_hours_confirmations(app, owner, petition_id, conf
     assert f"<title>{label}: 3</title>" in hourly
     daily = re.search(r'aria-label="Confirmed signatures per day".*?</svg>', html, re.S).group(0)
     assert f"<title>{utcnow().date().isoformat()}: 3</title>" in daily
+
+
+def chart(html: str, label: str) -> str:
+    return re.search(rf'<svg class="chart"[^>]*aria-label="{label}".*?</svg>', html, re.S).group(0)
+
+
+def test_charts_keep_their_shape_a_single_day_is_one_column_and_each_has_its_figures(
+    app, owner, petition_id, confirmed_signature
+):
+    for n in range(2):
+        confirmed_signature(petition_id, f"p{n}@example.org", "DE")
+    html = owner.get("/organiser/p/demo/figures").get_data(as_text=True)
+    assert "preserveAspectRatio" not in html, "charts scale as a whole: their text keeps its shape"
+    daily = chart(html, "Confirmed signatures per day")
+    width = float(re.search(r'viewBox="0 0 (\d+)', daily).group(1))
+    [column] = re.findall(r'<rect [^>]*width="([\d.]+)"', daily)
+    assert float(column) < width / 10, "one day is one narrow column, not a block across the chart"
+    today = utcnow().date().isoformat()
+    hour = utcnow().strftime("%Y-%m-%d %H:00")
+    data = re.search(r'<details class="chart-data" id="daily-data">.*?</details>', html, re.S).group(0)
+    assert f'<tr><td>{today}</td><td class="num">2</td></tr>' in data
+    data = re.search(r'<details class="chart-data" id="hourly-data">.*?</details>', html, re.S).group(0)
+    assert f'<tr><td>{hour}</td><td class="num">2</td></tr>' in data
+    assert len(re.findall(r"<tr><td>", data)) == 48
+
+
+def test_a_paper_tally_is_charted_apart_from_online_signatures(app, owner, petition_id, confirmed_signature):
+    confirmed_signature(petition_id, "ana@example.org", "DE")
+    assert (
+        owner.post("/organiser/p/demo/paper/tally", {"country": "FR", "count": "5000", "note": "stall"}).status_code
+        == 303
+    )
+    html = owner.get("/organiser/p/demo/figures").get_data(as_text=True)
+    today = utcnow().date().isoformat()
+    online = chart(html, "Confirmed signatures per day")
+    assert f"<title>{today}: 1</title>" in online, "online, the day counts its one confirmation"
+    paper = chart(html, "Paper signatures per day they were recorded")
+    assert f"<title>{today}: 5,000</title>" in paper
+    data = re.search(r'<details class="chart-data" id="paper-data">.*?</details>', html, re.S).group(0)
+    assert f'<tr><td>{today}</td><td class="num">5,000</td></tr>' in data
+    assert figure(html, "total") == "5,001"
 
 
 def test_the_dashboard_loads_nothing_from_another_host_and_runs_no_inline_script(app, owner, petition_id):

@@ -71,7 +71,7 @@ def row_of(html: str, public_id: str) -> dict[str, str]:
 # owner's partner of another petition, which may be added to demo.
 ROUTES = [
     ("GET", PAGE, None, 200),
-    ("POST", f"{PAGE}/new", {"name": "Media", "origins": "https://media.example"}, 200),
+    ("POST", f"{PAGE}/new", {"name": "Media", "origins": "https://media.example"}, 303),
     ("POST", f"{PAGE}/add", {"partner": "CAMERAS"}, 303),
     ("POST", f"{PAGE}/NGO/origins/add", {"origin": "https://news.example"}, 303),
     ("POST", f"{PAGE}/NGO/origins/remove", {"origin": "https://ngo.example"}, 303),
@@ -130,24 +130,41 @@ def test_a_viewer_sees_partners_and_figures_but_no_controls(people):
 
 def test_a_partner_registered_on_the_page_gets_a_working_key_shown_exactly_once(app, people, api_sign):
     owner = people["owner"]
-    response = owner.post(
-        f"{PAGE}/new",
-        {"name": "  Media   Outlet ", "origins": "https://Media.example/our-page\nhttp://blog.media.example:8080"},
-    )
+    form = {"name": "  Media   Outlet ", "origins": "https://Media.example/our-page\nhttp://blog.media.example:8080"}
+    response = owner.post(f"{PAGE}/new", form)
 
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    [key] = keys_in(response)
-    assert response.get_data(as_text=True).count(key) == 1
-    assert "shown only this once" in response.get_data(as_text=True)
-    assert api_sign(key, email="ana@example.org").status_code == 202
-
+    # Registered, then sent on to a page of its own: reloading that page registers nothing more.
+    assert response.status_code == 303
+    assert keys_in(response) == []
+    landing = response.headers["Location"]
     with app.app_context():
         [media] = db.session.scalars(select(Partner).where(Partner.name == "Media Outlet")).all()
         assert [o.origin for o in media.origins] == ["http://blog.media.example:8080", "https://media.example"]
         assert [link.petition.slug for link in media.petition_links] == ["demo"]
-        assert key not in (media.key_hash, media.key_hint)
-        media_id = media.public_id
+        media_id, hint = media.public_id, media.key_hint
+    assert landing.endswith(f"{PAGE}?registered={media_id}#partner-{media_id}")
+    for _reload in range(2):
+        page = owner.get(landing)
+        assert page.status_code == 200 and keys_in(page) == []
+        assert "Media Outlet is registered" in page.get_data(as_text=True)
+    assert partner_count(app) == 4
+
+    # The key is made when the organiser asks for it, and shown once.
+    shown = owner.post(f"{PAGE}/{media_id}/rotate-key", {"replaces": hint})
+    assert shown.status_code == 200
+    assert shown.headers["Cache-Control"] == "no-store"
+    [key] = keys_in(shown)
+    assert shown.get_data(as_text=True).count(key) == 1
+    assert "shown only this once" in shown.get_data(as_text=True)
+    assert api_sign(key, email="ana@example.org").status_code == 202
+    with app.app_context():
+        assert key not in (partners.get_by_public_id(db.session, media_id).key_hash, hint)
+
+    # The same form sent again (a reload of that page) neither shows nor replaces the key just copied.
+    again = owner.post(f"{PAGE}/{media_id}/rotate-key", {"replaces": hint})
+    assert again.status_code == 303 and keys_in(again) == []
+    assert "already made and shown" in owner.get(again.headers["Location"]).get_data(as_text=True)
+    assert api_sign(key, email="ben@example.org").status_code == 202
 
     later = owner.get(PAGE)
     assert keys_in(later) == [], "the key is never shown again"
@@ -389,8 +406,8 @@ def test_whatever_is_typed_the_answer_is_never_a_500_and_a_refusal_changes_nothi
     owner, ngo = people["owner"], people["ngo"]
     before = partner_count(app)
     created = owner.post(f"{PAGE}/new", {"name": name, "origins": origins})
-    assert created.status_code in (200, 422)
-    assert partner_count(app) == before + (created.status_code == 200)
+    assert created.status_code in (303, 422)
+    assert partner_count(app) == before + (created.status_code == 303)
 
     before = origins_of(app, ngo)
     added = owner.post(f"{PAGE}/{ngo}/origins/add", {"origin": origin})

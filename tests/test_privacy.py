@@ -38,6 +38,15 @@ def test_the_privacy_notice_says_what_is_kept_why_for_how_long_and_by_whom(app, 
     assert 'href="/privacy"' in client.get("/p/demo").get_data(as_text=True)
 
 
+def test_without_a_configured_controller_the_notice_names_the_organisers_in_the_readers_language(app, client):
+    assert app.config["PRIVACY_CONTROLLER"] is None
+    english = client.get("/privacy").get_data(as_text=True)
+    assert "The controllers of your data are the organisers of the campaign you signed." in english
+    german = client.get("/privacy?lang=de").get_data(as_text=True)
+    assert "Verantwortlich für Ihre Daten sind die Organisatoren der Kampagne, die Sie unterschrieben haben." in german
+    assert "the organisers" not in german
+
+
 def test_a_signer_withdraws_a_confirmed_signature_and_it_is_uncounted_and_deleted(
     app, client, petition_id, sign_form, outbox
 ):

@@ -38,6 +38,19 @@ class FlagReason(StrEnum):
     TOO_FAST = "too_fast"  # the form came back sooner than MIN_FILL_SECONDS after it was served
     BLOCKED = "blocked"  # the address or its domain is on the petition's blocklist
 
+    @property
+    def description(self) -> str:
+        """What organisers read (in English, like the rest of their pages)."""
+        return _FLAG_REASON_DESCRIPTIONS[self]
+
+
+_FLAG_REASON_DESCRIPTIONS = {
+    FlagReason.RATE: "more signatures from one address than the rate limit allows",
+    FlagReason.HONEYPOT: "filled in the hidden field that only scripts see",
+    FlagReason.TOO_FAST: "sent sooner after the form was shown than a person can fill it in",
+    FlagReason.BLOCKED: "a blocked sender",
+}
+
 
 class Signature(Base):
     __tablename__ = "signatures"

@@ -5,9 +5,9 @@ import hashlib
 
 from flask import current_app, make_response, render_template, request
 
+from petition import charts
 from petition.extensions import db
 from petition.models import Petition, Role
-from petition.organiser import charts
 from petition.organiser.access import petition_for
 from petition.policy import passive
 from petition.services import dashboard as figures_service

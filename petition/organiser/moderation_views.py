@@ -24,8 +24,13 @@ def _done_message() -> str | None:
     if done not in _DONE:
         return None
     if rows.isdigit():
-        return f"{int(rows):,} signature(s) {_DONE[done]}."
+        return f"{signatures(int(rows))} {_DONE[done]}."
     return f"Sender {_DONE[done]}." if done in {"block", "unblock"} else None
+
+
+def signatures(count: int) -> str:
+    """ "1 signature", "1,204 signatures"."""
+    return f"{count:,} signature" if count == 1 else f"{count:,} signatures"
 
 
 def _blocked_page(petition: Petition, role: Role, error: str | None = None, status: int = 200):
@@ -78,7 +83,8 @@ def _flagged_page(petition: Petition, status: int = 200, **extra):
         "form": ActionForm(),
         "summary": flagged_review.summary(db.session, petition.id),
         "records": moderation_log.records_of(db.session, petition.id),
-        "reasons": [r.value for r in FlagReason],
+        "reasons": list(FlagReason),
+        "signatures": signatures,
         "statuses": [s.value for s in SignatureStatus],
         "prefill": prefill,
         "hour_window": flagged_review.hour_window,

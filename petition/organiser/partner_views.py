@@ -2,7 +2,9 @@
 the team), and registering partners, their sites and keys (owners only).
 
 An API key exists in clear only in the answer to the POST that made it: it is never put in a URL, a
-session, a flash message or a log, and organiser pages are sent `no-store`."""
+session, a flash message or a log, and organiser pages are sent `no-store`. So registering redirects
+(a reload must not register the partner twice) to a page that offers to make the key, and making a
+key names the key it replaces: the same form sent again, by a reload, changes nothing."""
 
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ DONE = {
     "origin-removed": "The site was removed: the widget no longer appears there.",
     "revoked": "The partner is revoked: its key and widget stopped working. What it collected stays counted.",
     "removed": "The partner no longer collects for this petition. What it collected stays counted.",
+    "key-kept": "That key was already made and shown, so nothing changed. If it was lost, make a new one.",
 }
 SHARED = "This partner also collects for another campaign: only someone who owns all of them may change it."
 NO_FIGURES = dashboard.PartnerFigures(dashboard.SourceFigures("", 0, 0), dashboard.SourceFigures("", 0, 0), [])
@@ -89,6 +92,7 @@ def _page(
         action_form=ActionForm(),
         origin_errors=origin_errors or {},
         done=DONE.get(request.args.get("done", "")),
+        registered=request.args.get("registered") if new_key is None else None,
     ), status
 
 
@@ -134,7 +138,12 @@ def create_partner(slug: str):
             target = form.origins if field == "origin" else form.name
             target.errors = [*target.errors, text]
         return _page(petition, role, partner_form=form, status=422)
-    return _page(petition, role, new_key=new)
+    # Its first key was never shown: the page we redirect to offers to make the one the partner gets.
+    partner_id = new.partner.public_id
+    return redirect(
+        url_for("organiser.partners", slug=petition.slug, registered=partner_id, _anchor=f"partner-{partner_id}"),
+        code=303,
+    )
 
 
 def add_partner(slug: str):
@@ -183,8 +192,15 @@ def _change_origin(slug: str, partner_id: str, change, done: str):
 
 
 def rotate_key(slug: str, partner_id: str):
+    """A new key, shown once. The form names the key it replaces (`replaces`, the key's public hint):
+    sent again by a reload after the key was shown, it would otherwise make another key and silently
+    kill the one just copied."""
     petition, role = petition_for(slug, owner=True)
-    new = partners.rotate_key(db.session, _managed_partner(petition, partner_id), utcnow())
+    partner = _managed_partner(petition, partner_id)
+    replaces = request.form.get("replaces")
+    if replaces is not None and replaces != partner.key_hint:
+        return _done(petition, "key-kept")
+    new = partners.rotate_key(db.session, partner, utcnow())
     db.session.commit()
     return _page(petition, role, new_key=new)
 

@@ -8,13 +8,20 @@ from flask_babel import refresh
 from sqlalchemy.orm import joinedload
 
 from petition.extensions import db
-from petition.formatting import format_day, format_share, plural_forms
+from petition.formatting import (
+    format_day,
+    format_share,
+    language_name,
+    number_locale,
+    plural_forms,
+    reader_number_style,
+)
 from petition.i18n import current_locale
 from petition.links import external_url
 from petition.models import Petition, PetitionStatus, RuleSet, Signature, SignatureStatus
 from petition.public import form_token, sharing
 from petition.public.forms import SignForm
-from petition.rules.countries import country_name, sorted_by_name
+from petition.public.progress import country_lines, tile_map
 from petition.services import counting
 from petition.services.markdown import render_markdown
 from petition.services.petition_facts import PetitionFacts, facts_cache
@@ -59,16 +66,22 @@ def petition_context(petition: Petition, form: SignForm) -> dict:
     if not form.form_token.data or form.errors:
         form.form_token.data = form_token.issue(petition.id)
     text = petition_text(petition)
+    locale = current_locale()
+    style = reader_number_style()
+    lines = country_lines(progress.countries, locale, style)
     return {
         "petition": petition,
         "text": text,
         "status": petition.status_at(now),
         "body_html": render_markdown(text.body_markdown),
         "progress": progress,
-        "country_rows": in_reading_order(progress.countries, current_locale()),
-        "country_name": localised_country_name,
+        "country_lines": lines,
+        "tile_map": tile_map,
         "format_day": format_day,
         "format_share": format_share,
+        "language_name": language_name,
+        "number_locale": number_locale(),
+        "number_style": style,
         "total_forms": plural_forms("%(count)s signature", "%(count)s signatures"),
         "days_left": days_left,
         "form": form,
@@ -86,18 +99,8 @@ def link_preview(petition: Petition, text) -> dict:
     }
 
 
-def in_reading_order(countries: list, locale: str) -> list:
-    """Countries in the reader's alphabetical order, so anyone finds their own where they expect it."""
-    rank = {code: i for i, (code, _name) in enumerate(sorted_by_name([c.code for c in countries], locale))}
-    return sorted(countries, key=lambda c: rank[c.code])
-
-
 def petition_text(petition: Petition):
     return text_for(db.session, petition, current_locale())
-
-
-def localised_country_name(code: str) -> str:
-    return country_name(code, current_locale())
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from functools import cache
 
 from babel import Locale
 
+from petition.i18n import cldr_locale
 from petition.rules.collation import collation_language, sort_key
 
 # CLDR territories with two-letter codes that are not ISO 3166-1 countries.
@@ -25,7 +26,8 @@ def normalise_country(value: str) -> str:
 
 @cache
 def country_name(code: str, locale: str = "en") -> str:
-    return Locale.parse(locale).territories.get(code, code)
+    """In the reader's language: "Chéquia" in Portugal's Portuguese, the EU's (see `cldr_locale`)."""
+    return Locale.parse(cldr_locale(locale)).territories.get(code, code)
 
 
 def sorted_by_name(codes, locale: str = "en") -> list[tuple[str, str]]:

@@ -36,10 +36,14 @@ class Tally:
         return None if self.signed <= 0 else min(1.0, self.confirmed / self.signed)
 
 
+PAPER = "paper"  # the source of paper statements and tallies (petition/services/paper.py)
+
+
 @dataclass(frozen=True)
 class History:
-    hours: dict[datetime, Tally]
+    hours: dict[datetime, Tally]  # every source
     sources: dict[str, Tally]
+    paper_hours: dict[datetime, Tally]  # paper alone: a tally typed in at once is not an hour's signing
 
 
 def history(session: Session, petition_id: int, now: datetime, cache: dict | None = None) -> History:
@@ -57,7 +61,11 @@ def history(session: Session, petition_id: int, now: datetime, cache: dict | Non
                 cache.pop(old, None)
             cache[key] = settled
     recent = _read(session, petition_id, since=settled_before)
-    return History(_merge(settled.hours, recent.hours), _merge(settled.sources, recent.sources))
+    return History(
+        _merge(settled.hours, recent.hours),
+        _merge(settled.sources, recent.sources),
+        _merge(settled.paper_hours, recent.paper_hours),
+    )
 
 
 def _read(session: Session, petition_id: int, since: datetime | None = None, until: datetime | None = None) -> History:
@@ -73,13 +81,16 @@ def _read(session: Session, petition_id: int, since: datetime | None = None, unt
         query = query.where(SignatureActivity.hour < until)
     hours: dict[datetime, Tally] = {}
     sources: dict[str, Tally] = {}
+    paper_hours: dict[datetime, Tally] = {}
     for hour, source, signed, confirmed in session.execute(
         query.group_by(SignatureActivity.hour, SignatureActivity.source)
     ):
         tally = Tally(int(signed or 0), int(confirmed or 0))
         hours[hour] = _add(hours.get(hour), tally)
         sources[source] = _add(sources.get(source), tally)
-    return History(hours, sources)
+        if source.split("/", 1)[0] == PAPER:
+            paper_hours[hour] = _add(paper_hours.get(hour), tally)
+    return History(hours, sources, paper_hours)
 
 
 def _add(a: Tally | None, b: Tally) -> Tally:

@@ -73,8 +73,9 @@ class Figures:
     countries: list[CountryFigures]
     channels: list[SourceFigures]  # by the part of the source before "/": web, widget:<id>, api:<id>, paper
     sources: list[SourceFigures]  # by the full source, with its campaign code
-    hourly: list[tuple[datetime, int]]  # confirmed per hour, the last HOURS_SHOWN hours
-    daily: list[tuple[date, int]]  # confirmed per day since opening
+    hourly: list[tuple[datetime, int]]  # confirmed online per hour, the last HOURS_SHOWN hours
+    daily: list[tuple[date, int]]  # confirmed online per day since opening
+    paper_daily: list[tuple[date, int]]  # recorded on paper per day, apart: a tally is typed in at once
     outlook: Outlook | None
     updated_at: datetime | None
 
@@ -123,6 +124,7 @@ def figures(session: Session, petition: Petition, now: datetime, cache: dict | N
         for c in progress.countries
     ]
     history = activity.history(session, petition.id, now, cache)
+    online = _without(history.hours, history.paper_hours)
     outlook = None
     if petition.rules == RuleSet.ECI or any(c.threshold for c in countries):
         outlook = build_outlook(
@@ -141,8 +143,9 @@ def figures(session: Session, petition: Petition, now: datetime, cache: dict | N
         countries=countries,
         channels=_grouped(history.sources, lambda source: source.split("/", 1)[0]),
         sources=_grouped(history.sources, lambda source: source),
-        hourly=hourly_series(history.hours, now),
-        daily=daily_series(history.hours, now, petition.opens_at),
+        hourly=hourly_series(online, now),
+        daily=daily_series(online, now, petition.opens_at),
+        paper_daily=daily_series(history.paper_hours, now, petition.opens_at) if history.paper_hours else [],
         outlook=outlook,
         updated_at=counts.updated_at,
     )
@@ -191,6 +194,13 @@ def _grouped(sources: dict[str, activity.Tally], key) -> list[SourceFigures]:
         entry[1] += tally.confirmed
     rows = [SourceFigures(name, signed, confirmed) for name, (signed, confirmed) in totals.items()]
     return sorted(rows, key=lambda s: (-s.confirmed, s.source))
+
+
+def _without(hours: dict[datetime, activity.Tally], part: dict[datetime, activity.Tally]) -> dict:
+    return {
+        hour: activity.Tally(t.signed - part[hour].signed, t.confirmed - part[hour].confirmed) if hour in part else t
+        for hour, t in hours.items()
+    }
 
 
 def hourly_series(hours: dict[datetime, activity.Tally], now: datetime) -> list[tuple[datetime, int]]:

@@ -10,17 +10,23 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from petition.models import Signature, SignatureStatus
+from petition.models import FlagReason, Signature, SignatureStatus
 from petition.services import personal
 from petition.services.sql import is_postgresql
 
 GROUP_LIMIT = 25
+NOT_RECORDED = "reason not recorded (flagged before reasons were kept)"
 
 
 @dataclass(frozen=True)
 class Group:
     label: str
     count: int
+    value: str | None = None  # what selecting the group puts in the form, when it is not the label
+
+    @property
+    def selects(self) -> str:
+        return self.label if self.value is None else self.value
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,9 @@ def summary(session: Session, petition_id: int) -> FlaggedSummary:
     return FlaggedSummary(
         total=int(total),
         by_reason=[
-            Group(reason.value if reason else "not recorded", int(n))
+            Group(FlagReason(reason).description, int(n), FlagReason(reason).value)
+            if reason
+            else Group(NOT_RECORDED, int(n), "")
             for reason, n in _grouped(session, petition_id, Signature.flag_reason)
         ],
         by_domain=_by_domain(session, petition_id) if total else [],

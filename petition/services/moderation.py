@@ -72,7 +72,7 @@ class Criteria:
         if self.until:
             parts.append(f"before {_fmt(self.until)}")
         if self.reason:
-            parts.append(f"flagged as {self.reason.value}")
+            parts.append(f"flagged as {self.reason.description}")
         if self.status:
             parts.append(f"{self.status.value} only")
         return ", ".join(parts)

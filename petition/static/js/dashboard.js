@@ -21,7 +21,13 @@
         if (response.status === 200) {
           etag = response.headers.get("ETag");
           return response.text().then(function (html) {
+            // Data tables someone opened stay open across the swap.
+            var open = Array.prototype.map.call(box.querySelectorAll("details[id][open]"), function (d) { return d.id; });
             box.innerHTML = html;
+            open.forEach(function (id) {
+              var details = document.getElementById(id);
+              if (details) details.open = true;
+            });
             say("");
           });
         }
