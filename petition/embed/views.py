@@ -98,7 +98,7 @@ def _html(template: str, petition: Petition, options: WidgetOptions, partner: Pa
             options=options,
             partner=partner,
             parent_origin=_parent_origin(partner, options),
-            petition_url=f"{current_app.config['BASE_URL']}/p/{petition.slug}",
+            petition_url=external_url("public.petition_page", slug=petition.slug),
             **extra,
         )
 

@@ -7,6 +7,7 @@ from flask import current_app, make_response, render_template, request
 
 from petition import charts
 from petition.extensions import db
+from petition.links import external_url
 from petition.models import Petition, Role
 from petition.organiser.access import petition_for
 from petition.policy import passive
@@ -41,7 +42,7 @@ def dashboard(slug: str):
         etag=etag,
         status=petition.status_at(utcnow()),
         retention_date=lifecycle.retention_date(petition),
-        public_url=f"{current_app.config['BASE_URL']}/p/{petition.slug}",
+        public_url=external_url("public.petition_page", slug=petition.slug),
     )
 
 

@@ -17,6 +17,11 @@ from petition.models import MailKind, OutboxMessage, Signature
 from petition.services.sql import is_postgresql
 
 WAKE_CHANNEL = "petition_outbox"
+# The confirmation email of a new signature, as SQL: signing writes it inside the one statement that
+# stores the signature (petition.services.signing), `{source}` naming the rows (with `id`) to mail.
+QUEUE_CONFIRMATION_SQL = """
+    INSERT INTO outbox (kind, status, petition_id, signature_id, detail, attempts, next_attempt_at, created_at)
+    SELECT 'confirm', 'queued', :petition_id, id, :details_digest, 0, :now, :now FROM {source}"""
 _WAKE = text(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
 _QUEUE = insert(OutboxMessage.__table__).values(
     kind=bindparam("kind"),

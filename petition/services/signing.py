@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from petition.models import FlagReason, MailKind, Signature, SignatureStatus, SignatureSubmission
 from petition.services import activity, blocklist, outbox, personal
+from petition.services.outbox import QUEUE_CONFIRMATION_SQL as _QUEUE_CONFIRMATION
 from petition.services.outbox import WAKE_CHANNEL
 from petition.services.sql import is_postgresql, typed_text, upsert_insert
 from petition.timeutil import UTCDateTime
@@ -52,9 +53,6 @@ _INSERT_SIGNATURE = """
             :emails_sent, :today, :flag_reason, :now)
     ON CONFLICT (petition_id, email_hash) DO NOTHING
     RETURNING id"""
-_QUEUE_CONFIRMATION = """
-    INSERT INTO outbox (kind, status, petition_id, signature_id, detail, attempts, next_attempt_at, created_at)
-    SELECT 'confirm', 'queued', :petition_id, id, :details_digest, 0, :now, :now FROM {source}"""
 _TALLY_SIGN_UP = """
     INSERT INTO signature_activity (petition_id, hour, source, shard, signed, confirmed)
     SELECT :petition_id, :hour, :source, :shard, 1, 0 FROM {source} WHERE true

@@ -114,7 +114,7 @@ def test_a_person_signs_inside_the_widget_on_a_partners_site_and_is_credited_to_
         assert (row.partner.name, row.widget.confirmed, row.api.signatures) == ("Digital Rights NGO", 1, 0)
     stats = app.test_client().get("/api/v1/partner/stats", headers={"Authorization": f"Bearer {key}"}).json
     assert stats["petitions"] == [
-        {"slug": "demo", "title": "Ban biometric mass surveillance", "pending": 0, "confirmed": 1}
+        {"slug": "demo", "title": "Ban biometric mass surveillance", "submitted": 1, "pending": 0, "confirmed": 1}
     ]
 
 

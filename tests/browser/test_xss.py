@@ -16,7 +16,7 @@ from petition.extensions import db
 from petition.models import Petition, Role
 from petition.services import signature_links, signing, team
 from petition.timeutil import utcnow
-from tests.helpers.fixtures import signer
+from tests.helpers.fixtures import confirm_token, signer
 from tests.helpers.organisers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -191,7 +191,7 @@ def test_hostile_petition_text_runs_nowhere(
         signing.sign(db.session, petition, signer("ana@example.org"), now=utcnow())
         db.session.commit()
         signature_id = signing_id(petition.id)
-        confirm = signature_links.CONFIRM.make(signature_id)
+        confirm = confirm_token(signature_id)
         withdraw = signature_links.WITHDRAW.make(signature_id)
 
     context = browser.new_context(bypass_csp=bypass_csp)
