@@ -11,12 +11,25 @@ from petition.models.partner import Partner, PartnerOrigin, PartnerPetition
 from petition.models.petition import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
 from petition.models.signature import FlagReason, Signature, SignatureStatus
 from petition.models.translation import PetitionTranslation
+from petition.models.update import (
+    Audience,
+    CampaignUpdate,
+    DeliveryStatus,
+    UpdateDelivery,
+    UpdateEvent,
+    UpdateProgress,
+    UpdateStatus,
+    UpdateTranslation,
+)
 
 __all__ = [
+    "Audience",
     "Base",
     "BlockKind",
     "BlockedSender",
+    "CampaignUpdate",
     "CountryTarget",
+    "DeliveryStatus",
     "ExportRecord",
     "FlagReason",
     "LoginFailure",
@@ -43,4 +56,9 @@ __all__ = [
     "SignatureActivity",
     "SignatureCount",
     "SignatureStatus",
+    "UpdateDelivery",
+    "UpdateEvent",
+    "UpdateProgress",
+    "UpdateStatus",
+    "UpdateTranslation",
 ]
