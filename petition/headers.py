@@ -16,16 +16,19 @@ _POLICY = [
     "form-action 'self'",
 ]
 _CSP = "; ".join([*_POLICY, "frame-ancestors 'none'"])
-# Pages whose URL holds a secret (a confirmation, withdrawal or invitation token) must not leak it through Referer.
+# Pages whose URL holds a secret (a confirmation, withdrawal, unsubscribe or invitation token) must not leak it
+# through Referer.
 _TOKEN_ENDPOINTS = {
     "public.confirm_page",
     "public.confirm",
     "privacy.withdraw_page",
     "privacy.withdraw",
+    "privacy.unsubscribe_page",
+    "privacy.unsubscribe",
     "organiser.accept_invite",
 }
 # When routing itself fails (405), no endpoint is known: the URL alone tells a token page.
-_TOKEN_PATHS = ("/confirm/", "/withdraw/", "/organiser/invite/")
+_TOKEN_PATHS = ("/confirm/", "/withdraw/", "/unsubscribe/", "/organiser/invite/")
 
 
 def _is_token_page() -> bool:

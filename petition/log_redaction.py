@@ -1,4 +1,4 @@
-"""Request logs without secrets: the token in /confirm/… and /withdraw/… links is cut out.
+"""Request logs without secrets: the token in /confirm/…, /withdraw/… and /unsubscribe/… links is cut out.
 
 Werkzeug's development server and gunicorn's access log write the request path; a confirmation or
 withdrawal token in a log file would let whoever reads it act for the signer."""
@@ -6,7 +6,7 @@ withdrawal token in a log file would let whoever reads it act for the signer."""
 import logging
 import re
 
-_TOKEN_PATH = re.compile(r"/(confirm|withdraw)/[^\s\"'?]+")
+_TOKEN_PATH = re.compile(r"/(confirm|withdraw|unsubscribe)/[^\s\"'?]+")
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
