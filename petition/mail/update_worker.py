@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, insert, or_, select, text, true, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,8 +47,6 @@ from petition.timeutil import UTCDateTime, utcnow
 log = logging.getLogger(__name__)
 
 SLICE = 50
-# A claim not acted on for this long is taken back (the worker died); a `sending` row past it is in doubt.
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 SHARDS = 16
 COUNTERS = ("sent", "failed", "in_doubt", "skipped")
@@ -202,6 +201,8 @@ class UpdateSender:
         self.sender = composer.sender
         self.worker = worker
         self.shard = zlib.crc32(worker.encode()) % SHARDS
+        # A claim not acted on for this long is taken back (the worker died); a `sending` row past it is in doubt.
+        self.lease = timedelta(seconds=current_app.config["UPDATE_LEASE_SECONDS"])
         self.owed: list[_Slice] = []  # slices whose last outcome or release the database refused
 
     def deliver(self, session: Session, now: datetime, preempt: Callable[[], bool] = lambda: False) -> SliceReport:
@@ -243,7 +244,7 @@ class UpdateSender:
         """Messages to try again, and claims a dead worker left: locked rows are another worker's."""
         due = _DUE + (" FOR UPDATE SKIP LOCKED" if connection.dialect.name == "postgresql" else "")
         claim = typed_text(_CLAIM_DUE.format(due=due), now=UTCDateTime, until=UTCDateTime)
-        params = {"u": update_id, "now": now, "until": now + LEASE, "n": size, "w": self.worker}
+        params = {"u": update_id, "now": now, "until": now + self.lease, "n": size, "w": self.worker}
         return list(connection.execute(claim, params).scalars())
 
     def _walk(self, connection: Connection, row, now: datetime, size: int) -> list[int]:
@@ -269,7 +270,7 @@ class UpdateSender:
                 insert(UpdateDelivery.__table__),
                 [
                     {"update_id": row.id, "signature_id": s.id, "status": "queued", "attempts": 0,
-                     "next_attempt_at": now, "claimed_by": self.worker, "claimed_until": now + LEASE}
+                     "next_attempt_at": now, "claimed_by": self.worker, "claimed_until": now + self.lease}
                     for s in found
                 ],
             )  # fmt: skip
@@ -372,7 +373,7 @@ class UpdateSender:
                 connection.execute(_RELEASE, {"u": claimed.update_id, "ids": unsent, "w": claimed.worker})
             if mark is None:
                 return False
-            params = {"u": claimed.update_id, "s": mark, "w": claimed.worker, "until": now + LEASE}
+            params = {"u": claimed.update_id, "s": mark, "w": claimed.worker, "until": utcnow() + self.lease}
             return connection.execute(_MARK_SENDING, params).rowcount == 1
 
         try:
