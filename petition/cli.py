@@ -1,4 +1,4 @@
-"""`flask --app wsgi ...` commands: demo data, petitions, organisers, the mail worker, recount."""
+"""`flask --app wsgi ...` commands: demo data, petitions (and their updates), organisers, the mail worker, recount."""
 
 import os
 import secrets
@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from petition import cli_partners
+from petition import cli_partners, cli_updates
 from petition.db_engine import write_intent
 from petition.demo_translations import DEMO_TRANSLATIONS
 from petition.extensions import db
@@ -80,6 +80,7 @@ def register(app: Flask) -> None:
 
     petition_group = AppGroup("petition", help="Manage petitions.")
     app.cli.add_command(petition_group)
+    cli_updates.register(petition_group)
 
     @petition_group.command("create")
     @click.option("--slug", required=True, help="Address of the petition: /p/<slug>.")
