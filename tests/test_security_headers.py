@@ -14,6 +14,8 @@ TOKEN_ENDPOINTS = {
     "public.confirm",
     "privacy.withdraw_page",
     "privacy.withdraw",
+    "privacy.unsubscribe_page",
+    "privacy.unsubscribe",
     "organiser.accept_invite",
 }
 # Pages that show personal data or a secret, or are about one signature: never kept by any cache.
@@ -97,6 +99,7 @@ ERRORS = [
     ("GET", "/confirm/not-a-token", 400, "public.confirm_page"),
     ("POST", "/confirm/not-a-token", 400, "public.confirm"),
     ("GET", "/withdraw/not-a-token", 400, "privacy.withdraw_page"),
+    ("POST", "/unsubscribe/not-a-token", 400, "privacy.unsubscribe"),
     ("GET", "/organiser/invite/not-a-token", 404, "organiser.accept_invite"),
 ]
 

@@ -7,8 +7,8 @@ import pytest
 
 from petition import create_app
 from petition.extensions import db
-from petition.models import Petition, Role
-from petition.services import signature_links, team
+from petition.models import Audience, Petition, Role
+from petition.services import signature_links, team, updates
 from petition.timeutil import utcnow
 
 
@@ -39,8 +39,12 @@ def route_args(app, petition_id, pending_signature, make_partner) -> dict:
         )
         db.session.commit()
         invite = team.make_invite_token(invited)
+        petition = db.session.get(Petition, petition_id)
+        draft = updates.draft(db.session, petition, subject="News", body="Text", audience=Audience.ALL, now=utcnow())
+        db.session.commit()
         confirm = signature_links.CONFIRM.make(signature_id)
         withdraw = signature_links.WITHDRAW.make(signature_id)
+        unsubscribe = signature_links.UNSUBSCRIBE.make(signature_id, draft.id)
     return {
         "slug": "demo",
         "filename": "css/site.css",
@@ -49,6 +53,9 @@ def route_args(app, petition_id, pending_signature, make_partner) -> dict:
         ("public.confirm", "token"): confirm,
         ("privacy.withdraw_page", "token"): withdraw,
         ("privacy.withdraw", "token"): withdraw,
+        ("privacy.unsubscribe_page", "token"): unsubscribe,
+        ("privacy.unsubscribe", "token"): unsubscribe,
+        "update_id": str(draft.id),
         ("organiser.accept_invite", "token"): invite,
     }
 
