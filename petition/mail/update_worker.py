@@ -73,14 +73,13 @@ _CLAIMED = text(
      WHERE d.update_id = :u AND d.signature_id IN :ids ORDER BY d.signature_id"""
 ).bindparams(bindparam("ids", expanding=True))
 _ELIGIBLE = "SELECT 1 FROM signatures s WHERE s.id = :s AND s.unsubscribed_at IS NULL AND length(s.email_sealed) > 0"
-_MARK_SENDING = typed_text(
-    f"""
+_MARK = """
     UPDATE update_deliveries SET status = 'sending', claimed_until = :until
      WHERE update_id = :u AND signature_id = :s AND status = 'queued' AND claimed_by = :w
        AND EXISTS (SELECT 1 FROM campaign_updates WHERE id = :u AND status = 'sending')
-       AND EXISTS ({_ELIGIBLE})""",  # noqa: S608 (constants only)
-    until=UTCDateTime,
-)
+       AND EXISTS (SELECT 1 FROM signatures s WHERE s.id = :s AND s.unsubscribed_at IS NULL
+                   AND length(s.email_sealed) > 0)"""
+_MARK_SENDING = typed_text(_MARK, until=UTCDateTime)
 _DROP_INELIGIBLE = text(
     "DELETE FROM update_deliveries WHERE update_id = :u AND signature_id = :s AND status = 'queued'"  # noqa: S608
     f" AND claimed_by = :w AND NOT EXISTS ({_ELIGIBLE})"
@@ -112,6 +111,23 @@ _COUNT = text(
     ON CONFLICT (update_id, shard) DO UPDATE SET
         sent = update_progress.sent + excluded.sent, failed = update_progress.failed + excluded.failed,
         in_doubt = update_progress.in_doubt + excluded.in_doubt, skipped = update_progress.skipped + excluded.skipped"""
+)
+# PostgreSQL: the usual step (a message's outcome counted, the next one marked) as one statement, one
+# round trip: data-modifying CTEs all run, whether or not the final SELECT reads them.
+_STEP_POSTGRESQL = typed_text(
+    f"""
+    WITH done AS (
+        DELETE FROM update_deliveries
+         WHERE update_id = :u AND signature_id = :done AND status = 'sending' AND claimed_by = :w RETURNING 1),
+    counted AS (
+        INSERT INTO update_progress (update_id, shard, sent, failed, in_doubt, skipped, unsubscribed)
+        SELECT :u, :shard, :sent, :failed, :in_doubt, 0, 0 FROM done
+        ON CONFLICT (update_id, shard) DO UPDATE SET
+            sent = update_progress.sent + excluded.sent, failed = update_progress.failed + excluded.failed,
+            in_doubt = update_progress.in_doubt + excluded.in_doubt),
+    marked AS ({_MARK} RETURNING 1)
+    SELECT count(*) FROM marked""",  # noqa: S608 (constants only)
+    until=UTCDateTime,
 )
 _IN_HAND = text("SELECT count(*) FROM update_deliveries WHERE update_id = :u")
 _TOTALS = text(
@@ -367,6 +383,8 @@ class UpdateSender:
         unsent = claimed.unsent() if release else []
 
         def step(connection: Connection) -> bool:
+            if connection.dialect.name == "postgresql" and not unsent and (outcome is None or outcome.counter):
+                return self._step_postgresql(connection, claimed, outcome, mark) == 1
             if outcome is not None:
                 _record(connection, claimed, outcome)
             if unsent:
@@ -385,6 +403,12 @@ class UpdateSender:
         if release:
             claimed.handled.update(unsent)
         return marked
+
+    def _step_postgresql(self, connection: Connection, claimed: _Slice, outcome: _Outcome | None, mark) -> int:
+        counts = claimed.counts(outcome)
+        params = {**counts, "done": outcome.signature_id if outcome else -1, "s": -1 if mark is None else mark,
+                  "w": claimed.worker, "until": utcnow() + self.lease}  # fmt: skip
+        return connection.execute(_STEP_POSTGRESQL, params).scalar()
 
     def _drop_if_ineligible(self, connection: Connection, claimed: _Slice, signature_id: int) -> int:
         params = {"u": claimed.update_id, "s": signature_id, "w": claimed.worker}
