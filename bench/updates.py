@@ -2,10 +2,12 @@
 
 What it measures, on each database:
 - queueing: `flask petition update … --audience all` for a petition with N confirmed signers
-  (`flask generate-signatures`), timed from the command's start to its exit, with the number it printed;
+  (`flask generate-signatures`), timed from the command's start to its exit, with the number it printed,
+  beside a command that does nothing much (`petition updates`) for the cost of starting one;
 - delivery: messages per second into the SMTP sink while the update goes out, with M mail workers,
   over `--update-seconds` (a million messages would take hours; the rate is steady after a few
-  seconds, and the cursor walk does not slow down with progress);
+  seconds, and the cursor walk does not slow down with progress), beside confirmation mail's rate
+  measured the same way just before (`--baseline-messages` signatures queued, then the workers started);
 - priority: how long a confirmation email takes from the signing POST to the sink, signed one at a
   time while the update goes out, beside the same measured with the workers idle just before.
 Afterwards the update is paused (`flask petition pause-update`), so that later scenarios are not
@@ -50,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipients", type=int, default=1_000_000, help="confirmed signers the update goes to")
     parser.add_argument("--update-seconds", type=float, default=60, help="how long delivery is measured")
     parser.add_argument("--latency-samples", type=int, default=30, help="confirmations timed in each phase")
+    parser.add_argument("--baseline-messages", type=int, default=1000, help="confirmations for the mail baseline")
 
 
 async def confirmation_latency(base_url: str, slug: str, sink: loads.Sink, samples: int, deadline: float, run: str):
@@ -102,8 +105,15 @@ async def scenario(bench: dict, app: App, real, args, sink: loads.Sink, workers:
     print(f"  updates: {args.recipients:,} signatures generated in {time.monotonic() - started:.0f} s", flush=True)
     result: dict = {"recipients": args.recipients, "workers": workers}
 
+    # Confirmation mail's own rate, the baseline: signatures queued with no worker, then delivered.
     app.stop_mail()
+    queued = await loads.sign_only(real.url, "flow", args.baseline_messages, 16, "base")
+    received = sink.received
     app.mail_workers(workers, mail_url)
+    since = time.monotonic()
+    while sink.received - received < queued and time.monotonic() < since + 300:
+        await asyncio.sleep(0.05)
+    result["baseline_rate"] = (sink.received - received) / (time.monotonic() - since)
     await asyncio.sleep(2)
     idle = await confirmation_latency(real.url, "flow", sink, args.latency_samples, time.monotonic() + 120, "i")
     result["latency_idle"] = _summary(idle)
@@ -111,6 +121,9 @@ async def scenario(bench: dict, app: App, real, args, sink: loads.Sink, workers:
     app.stop_mail()  # queued with no worker running: the figure is the command's own time
     body = Path(tempfile.mkstemp(suffix=".md")[1])
     body.write_text(BODY, encoding="utf-8")
+    started = time.monotonic()
+    app.flask("petition", "updates", "--slug", "flow")
+    result["command_seconds"] = time.monotonic() - started
     started = time.monotonic()
     queued = app.flask("petition", "update", "--slug", "news", "--subject", SUBJECT, "--body-file", str(body),
                        "--audience", "all")  # fmt: skip
@@ -148,15 +161,21 @@ def rows_for(result: dict) -> list[tuple[str, str, str, str]]:
     if not found:
         return []
     during, idle = found["latency_during"], found["latency_idle"]
-    ok = during["lost"] == 0 and during["max_s"] <= max(2.0, 2 * idle["max_s"])
+    ok = during["lost"] == 0 and during["max_s"] <= 2.0
     return [
         (
             f"update queued to {found['queued']:,} signers",
-            f"{found['queue_seconds']:.1f} s (one count: no copy)",
+            f"{found['queue_seconds']:.1f} s (a flask command alone: {found['command_seconds']:.1f} s)",
             "",
             "-",
         ),
-        (f"update delivery ({found['workers']} worker(s))", f"{found['rate']:,.0f} msg/s", "", "-"),
+        (
+            f"update delivery ({found['workers']} worker(s))",
+            f"{found['rate']:,.0f} msg/s ({found['rate'] / found['baseline_rate']:.2f} x confirmation mail's "
+            f"{found['baseline_rate']:,.0f} msg/s)",
+            "",
+            "-",
+        ),
         (
             "confirmation email while it goes out",
             f"p50 {during['p50_s']:.2f} s, p99 {during['p99_s']:.2f} s, max {during['max_s']:.2f} s "
