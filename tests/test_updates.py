@@ -458,3 +458,40 @@ def test_update_mail_headers_are_parsed_back_identically(app, petition_id, sign_
     assert message.get_all("To") == ["ana@example.org"] and message["Bcc"] is None
     raw = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert raw["Subject"] == message["Subject"] and "\n" not in str(message["Subject"])
+
+
+class DroppingSink(SmtpSink):
+    """Drops the connection once the message data has arrived for some recipients: the client cannot
+    tell whether the message was taken."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop_data: set[str] = set()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.drop_data & set(envelope.rcpt_tos):
+            server.transport.abort()
+            return "250 OK"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_connection_lost_while_the_message_went_out_counts_in_doubt_and_is_never_resent(app, petition_id, sign_up):
+    sink = DroppingSink()
+    app.config["MAIL_URL"] = sink.url
+    sink.start()
+    try:
+        sign_up("ana@example.org")
+        sign_up("bea@example.org")
+        deliver_all(app)
+        sink.drop_data.add("bea@example.org")
+        update_id, _ = send_update(app, petition_id)
+        deliver_all(app)
+        sink.drop_data.clear()
+        deliver_all(app)
+        later = deliver_all(app)
+    finally:
+        sink.stop()
+    figures = progress(app, update_id)
+    assert (figures.sent, figures.in_doubt, figures.queued) == (1, 1, 0)
+    assert later == {"sent": 0, "retried": 0, "failed": 0}
+    assert not [r for r in sink.to("bea@example.org") if b"List-Unsubscribe-Post" in r.data], "not sent again"
