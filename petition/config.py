@@ -73,6 +73,9 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "CONFIRM_TOKEN_MAX_AGE": CONFIRM_TOKEN_DAYS * 24 * 3600,
         "SIGN_FORM_MAX_AGE": 24 * 3600,
         "MAX_EMAILS_PER_SIGNATURE": int(setting("MAX_EMAILS_PER_SIGNATURE", 5)),  # a day, per signature
+        # How long a mail worker holds the update messages it claimed: after a crash they wait this long
+        # (and the one it was sending is counted in doubt). Far longer than a slice takes.
+        "UPDATE_LEASE_SECONDS": float(setting("UPDATE_LEASE_SECONDS", 300)),
         "COUNTER_SHARDS": int(setting("COUNTER_SHARDS", 16)),
         # Who is responsible for the signers' data (GDPR controller), shown on /privacy; unset, the notice
         # says in the reader's language that it is the organisers of each campaign.

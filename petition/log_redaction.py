@@ -1,4 +1,4 @@
-"""Request logs without secrets: the token in a token page's URL (confirm, withdraw, invitation) is cut out.
+"""Request logs without secrets: the token in a token page's URL (confirm, withdraw, unsubscribe, invite) is cut out.
 
 Werkzeug's development server and gunicorn's access log write the request path (and gunicorn the
 Referer); a token in a log file would let whoever reads it act for the signer or the organiser. Which

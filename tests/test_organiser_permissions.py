@@ -22,6 +22,8 @@ ROUTES = [
     ("GET", "/organiser/p/demo/exports", None, 200),
     ("GET", "/organiser/p/demo/export.csv", None, 200),
     ("GET", "/organiser/p/demo/countries.csv", None, 200),
+    ("GET", "/organiser/p/demo/updates", None, 200),
+    ("POST", "/organiser/p/demo/updates/new", {"subject": "News", "body": "Text", "audience": "all"}, 303),
 ]
 VIEWER_MAY = {("GET", "/organiser/p/demo"), ("GET", "/organiser/p/demo/figures"), ("GET", "/organiser/p/demo/team")}
 

@@ -98,6 +98,7 @@ ERRORS = [
     ("GET", "/confirm/not-a-token", 400, "public.confirm_page"),
     ("POST", "/confirm/not-a-token", 400, "public.confirm"),
     ("GET", "/withdraw/not-a-token", 400, "privacy.withdraw_page"),
+    ("POST", "/unsubscribe/not-a-token", 400, "privacy.unsubscribe"),
     ("GET", "/organiser/invite/not-a-token", 404, "organiser.accept_invite"),
 ]
 

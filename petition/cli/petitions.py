@@ -4,6 +4,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from petition.cli import updates
 from petition.cli.common import fail, petition_or_fail
 from petition.db_engine import write_intent
 from petition.extensions import db
@@ -15,6 +16,7 @@ from petition.timeutil import utcnow
 def register(app: Flask) -> None:
     group = AppGroup("petition", help="Manage petitions.")
     app.cli.add_command(group)
+    updates.register(group)
 
     @group.command("create")
     @click.option("--slug", required=True, help="Address of the petition: /p/<slug>.")

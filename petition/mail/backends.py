@@ -21,8 +21,31 @@ class Unreachable(TemporaryFailure):
     """No connection could be made: every message waiting for this server waits longer."""
 
 
+class MaybeDelivered(TemporaryFailure):
+    """The connection broke after the message itself began to go out: the server may have accepted
+    it. Mail that may go twice is simply tried again; an update is not (petition.mail.update_worker)."""
+
+
 class PermanentFailure(Exception):
     """Will never succeed as it is (5xx: no such mailbox, refused)."""
+
+
+class _NotesData:
+    """An SMTP connection that notes when the message data began to go out (the DATA command)."""
+
+    data_started = False
+
+    def data(self, msg):
+        self.data_started = True
+        return super().data(msg)
+
+
+class _SMTP(_NotesData, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_NotesData, smtplib.SMTP_SSL):
+    pass
 
 
 class FileBackend:
@@ -90,11 +113,9 @@ class SmtpBackend:
             return
         try:
             if self.tls == "ssl":
-                self.connection = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=30, context=ssl.create_default_context()
-                )
+                self.connection = _SMTPSSL(self.host, self.port, timeout=30, context=ssl.create_default_context())
             else:
-                self.connection = smtplib.SMTP(self.host, self.port, timeout=30)
+                self.connection = _SMTP(self.host, self.port, timeout=30)
                 if self.tls == "starttls":
                     self.connection.starttls(context=ssl.create_default_context())
             self.connection.ehlo_or_helo_if_needed()
@@ -123,6 +144,7 @@ class SmtpBackend:
         # smtplib sends bytes as they are; SMTP wants CRLF line ends (messages are written with LF).
         data = _LINE_END.sub(b"\r\n", data)
         options = ["BODY=8BITMIME"] if not data.isascii() and self.connection.has_extn("8bitmime") else []
+        self.connection.data_started = False
         try:
             self.connection.sendmail(sender, [recipient], data, mail_options=options)
         except smtplib.SMTPRecipientsRefused as error:
@@ -136,7 +158,10 @@ class SmtpBackend:
             raise TemporaryFailure(f"SMTP deferred the message ({error.smtp_code})") from error
         except (OSError, smtplib.SMTPException) as error:
             # The connection is of no more use; the next message opens a new one.
+            maybe = self.connection.data_started
             self.connection = None
+            if maybe:
+                raise MaybeDelivered(f"SMTP connection lost while sending: {type(error).__name__}") from error
             raise TemporaryFailure(f"SMTP connection lost: {type(error).__name__}") from error
 
 

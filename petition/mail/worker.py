@@ -13,7 +13,9 @@ fails in the middle of a batch, the worker hands back the claims of what it has 
 nothing waits out a lease, and keeps trying to record what it did send.
 
 `serve` runs the worker until stopped: it keeps one SMTP connection for as long as it works, and on
-PostgreSQL sleeps until the outbox is written to (LISTEN/NOTIFY) instead of polling.
+PostgreSQL sleeps until the outbox is written to (LISTEN/NOTIFY) instead of polling. Campaign updates
+(petition.mail.update_worker) go out only when the outbox has nothing due, and give way to it between
+any two of their messages.
 """
 
 import contextlib
@@ -35,6 +37,9 @@ from sqlalchemy.orm import Session
 from petition.db_engine import write_intent
 from petition.mail.backends import PermanentFailure, TemporaryFailure, Unreachable, backend_from_url
 from petition.mail.compose import Composer, Row, Undeliverable
+from petition.mail.update_worker import UpdateSender
+from petition.mail.update_worker import work_due as update_work_due
+from petition.models import MailKind
 from petition.services.outbox import WAKE_CHANNEL
 from petition.services.sql import typed_text
 from petition.timeutil import UTCDateTime, utcnow
@@ -173,11 +178,12 @@ class Mailer:
     mail server, both kept from one batch to the next, and whatever it could not yet record because
     the database refused (recorded, and claims handed back, as soon as the database takes writes)."""
 
-    def __init__(self, write_attempts: int = WRITE_ATTEMPTS):
+    def __init__(self, write_attempts: int = WRITE_ATTEMPTS, worker: str | None = None):
         self.composer = Composer()
         self.backend = backend_from_url(current_app.config["MAIL_URL"])
         self.write_attempts = write_attempts
         self.unsettled: list[_Batch] = []
+        self.updates = UpdateSender(self.backend, self.composer, worker or worker_name())
 
     def close(self) -> None:
         self.backend.close()
@@ -208,7 +214,11 @@ class Mailer:
     def _send(self, session: Session, engine: Engine, batch: _Batch, report: DeliveryReport, now: datetime):
         for row in batch.rows.values():
             try:
-                outgoing = self.composer.compose(session, row, batch.nonce)
+                if row.kind == MailKind.UPDATE_TEST:
+                    message_id = self.composer.message_id(row.id, batch.nonce)
+                    outgoing = self.updates.composer.compose_test(session, row, message_id)
+                else:
+                    outgoing = self.composer.compose(session, row, batch.nonce)
                 self.backend.send(outgoing.data, self.composer.sender, outgoing.recipient)
             except (Undeliverable, PermanentFailure) as error:
                 batch.outcomes.append(_outcome(row, failed=True, reason=str(error), now=now))
@@ -304,6 +314,19 @@ class Waker:
     def listens(self) -> bool:
         return self.url is not None
 
+    def notified(self) -> bool:
+        """Whether a notification arrived, without waiting (and forgetting it)."""
+        if self.connection is None:
+            return False
+        import psycopg
+
+        try:
+            ready, _, _ = select.select([self.connection.fileno()], [], [], 0)
+            return bool(ready) and any(True for _ in self.connection.notifies(timeout=0))
+        except (psycopg.Error, OSError):
+            self.close()  # listened again at the next wait; meanwhile the outbox is asked by the clock
+            return False
+
     def wait(self, timeout: float) -> None:
         if not self.listens:
             time.sleep(timeout)
@@ -332,19 +355,45 @@ class Waker:
             self.connection = None
 
 
+class Preemption:
+    """Between two update messages: is other mail due? On PostgreSQL the outbox's NOTIFY says so at
+    once (then the outbox is asked, since starting an update notifies too); elsewhere, and as a net
+    for a lost notification, the outbox is asked at most every `every` seconds."""
+
+    def __init__(self, engine: Engine, waker: "Waker | None", every: float = 0.25):
+        self.engine, self.waker, self.every = engine, waker, every
+        self.asked = time.monotonic()
+
+    def __call__(self) -> bool:
+        notified = self.waker is not None and self.waker.notified()
+        if not notified and time.monotonic() - self.asked < self.every:
+            return False
+        self.asked = time.monotonic()
+        return any_due(self.engine, utcnow())
+
+
 def serve(session: Session, *, once: bool, interval: float, stopping, batch_size: int = 100) -> dict[str, int]:
-    """Deliver until `stopping()` (or, with `once`, until nothing is due). Returns the totals."""
+    """Deliver until `stopping()` (or, with `once`, until nothing is due). Returns the totals.
+
+    Each turn delivers a batch of the outbox; only when the outbox had less than a batch due does it
+    send a slice of a campaign update, which gives way as soon as the outbox has mail again."""
     engine = session.get_bind()
     totals = {"sent": 0, "retried": 0, "failed": 0}
     mailer = Mailer()
     waker = None if once else Waker(engine)
     if waker is not None:
         waker.wait(0)  # listening before the first look, so no NOTIFY falls between the two
+    preempt = Preemption(engine, waker)
     try:
         while not stopping():
             try:
                 now = utcnow()
                 report = mailer.deliver_due(session, now, size=batch_size) if any_due(engine, now) else None
+                if report is None or len(report.claimed) < batch_size:
+                    now = utcnow()
+                    news = mailer.updates.deliver(session, now, preempt) if update_work_due(engine, now) else None
+                else:
+                    news = None
             except SQLAlchemyError as error:
                 # The database is away: wait for it rather than die.
                 session.rollback()
@@ -352,9 +401,11 @@ def serve(session: Session, *, once: bool, interval: float, stopping, batch_size
                 time.sleep(2)
                 continue
             for key in totals:
-                totals[key] += getattr(report, key) if report else 0
+                totals[key] += (getattr(report, key) if report else 0) + (getattr(news, key) if news else 0)
             if report is not None and len(report.claimed) == batch_size:
                 continue  # more is due: no waiting
+            if news is not None and news.claimed:
+                continue
             if once:
                 break
             # Woken by a NOTIFY on PostgreSQL, with a look every five seconds for retries that came due.

@@ -11,12 +11,25 @@ from petition.models.partner import Partner, PartnerOrigin, PartnerPetition
 from petition.models.petition import CountryTarget, Petition, PetitionRevision, PetitionStatus, RuleSet
 from petition.models.signature import FlagReason, Signature, SignatureStatus, SignatureSubmission
 from petition.models.translation import PetitionTranslation
+from petition.models.update import (
+    Audience,
+    CampaignUpdate,
+    DeliveryStatus,
+    UpdateDelivery,
+    UpdateEvent,
+    UpdateProgress,
+    UpdateStatus,
+    UpdateTranslation,
+)
 
 __all__ = [
+    "Audience",
     "Base",
     "BlockKind",
     "BlockedSender",
+    "CampaignUpdate",
     "CountryTarget",
+    "DeliveryStatus",
     "ExportRecord",
     "FlagReason",
     "LoginFailure",
@@ -44,4 +57,9 @@ __all__ = [
     "SignatureCount",
     "SignatureStatus",
     "SignatureSubmission",
+    "UpdateDelivery",
+    "UpdateEvent",
+    "UpdateProgress",
+    "UpdateStatus",
+    "UpdateTranslation",
 ]

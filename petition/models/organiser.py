@@ -14,7 +14,8 @@ from petition.timeutil import UTCDateTime, utcnow
 
 
 class Role(StrEnum):
-    OWNER = "owner"
+    OWNER = "owner"  # changes the petition, exports, manages the team
+    EDITOR = "editor"  # writes and sends updates to signers; otherwise sees what viewers see
     VIEWER = "viewer"
 
 

@@ -32,6 +32,8 @@ class MailKind(StrEnum):
     COUNTRY_REACHED = "organiser_country_reached"
     GOAL_PROGRESS = "organiser_goal_progress"
     PETITION_CLOSED = "organiser_petition_closed"
+    # A campaign update sent to the organiser who asked for a test (`detail`: "<update id>:<locale>").
+    UPDATE_TEST = "update_test"
 
 
 class OutboxMessage(Base):

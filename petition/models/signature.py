@@ -95,6 +95,8 @@ class Signature(Base):
     flag_reason: Mapped[FlagReason | None] = mapped_column(str_enum(FlagReason, "flag_reason"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The signer asked (through the link in an update) for no more emails about this petition.
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     petition: Mapped[Petition] = relationship()
 

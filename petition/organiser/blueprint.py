@@ -15,6 +15,7 @@ from petition.organiser import (
     paper_views,
     partner_views,
     petition_views,
+    update_views,
 )
 from petition.services.petition_facts import facts_cache
 
@@ -52,6 +53,15 @@ rules = [
     ("/p/<slug>/flagged", "flagged", moderation_views.flagged_page, ["GET"]),
     ("/p/<slug>/flagged/release", "release_flagged", moderation_views.release, ["POST"]),
     ("/p/<slug>/flagged/invalidate", "invalidate_signatures", moderation_views.invalidate, ["POST"]),
+    ("/p/<slug>/updates", "updates", update_views.updates_page, ["GET"]),
+    ("/p/<slug>/updates/new", "new_update", update_views.new_update, ["GET", "POST"]),
+    ("/p/<slug>/updates/<int:update_id>", "update", update_views.update_page, ["GET", "POST"]),
+    ("/p/<slug>/updates/<int:update_id>/translation", "translate_update", update_views.translate, ["POST"]),
+    ("/p/<slug>/updates/<int:update_id>/test", "test_update", update_views.send_test, ["POST"]),
+    ("/p/<slug>/updates/<int:update_id>/send", "send_update", update_views.send, ["POST"]),
+    ("/p/<slug>/updates/<int:update_id>/pause", "pause_update", update_views.pause, ["POST"]),
+    ("/p/<slug>/updates/<int:update_id>/resume", "resume_update", update_views.resume, ["POST"]),
+    ("/p/<slug>/updates/<int:update_id>/progress", "update_progress", update_views.progress, ["GET"]),
 ]
 for path, endpoint, view, methods in rules:
     bp.add_url_rule(path, endpoint, view, methods=methods)

@@ -12,6 +12,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -157,7 +158,11 @@ class MemberForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [("viewer", _l("Viewer: sees the figures")), ("owner", _l("Owner: may change and export"))]
+        self.role.choices = [
+            ("viewer", _l("Viewer: sees the figures")),
+            ("editor", _l("Editor: sees the figures, writes and sends updates to signers")),
+            ("owner", _l("Owner: may change and export")),
+        ]
 
 
 class RemoveMemberForm(FlaskForm):
@@ -185,3 +190,33 @@ class OriginForm(FlaskForm):
 
 class AddPartnerForm(FlaskForm):
     partner = SelectField(_l("Partner"), validate_choice=False, filters=[_text])
+
+
+class UpdateForm(FlaskForm):
+    """A campaign update; its rules (lengths, languages) are the updates service's, as for the CLI."""
+
+    subject = StringField(_l("Subject"), filters=[_text], render_kw={"maxlength": 200})
+    body = TextAreaField(
+        _l("Text"),
+        filters=[_text],
+        description=_l("Markdown: **bold**, *italic*, [link](https://…), lists. Each signer is greeted by first name."),
+        render_kw={"rows": 12},
+    )
+    audience = RadioField(_l("Send to"), default="opted_in", validate_choice=False, filters=[_text])
+
+    def __init__(self, *args, counts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        opted_in, everyone = counts or ("?", "?")
+        self.audience.choices = [
+            ("opted_in", f"Signers who asked to be kept informed ({opted_in})"),
+            (
+                "all",
+                f"Every confirmed signer, for news about the petition itself: closed, handed in, answered ({everyone})",
+            ),
+        ]
+
+
+class TranslationForm(FlaskForm):
+    lang = HiddenField(filters=[_text])
+    subject = StringField(_l("Subject"), filters=[_text], render_kw={"maxlength": 200})
+    body = TextAreaField(_l("Text"), filters=[_text], render_kw={"rows": 8})

@@ -1,4 +1,4 @@
-"""The privacy notice, withdrawal links and requests for what is held about a person."""
+"""The privacy notice, withdrawal and unsubscribe links, and requests for what is held about a person."""
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,7 @@ from petition.extensions import db
 from petition.policy import token_in_url
 from petition.public import form_token
 from petition.public.origin import is_same_origin_post
-from petition.public.pages import signature_from_link
+from petition.public.pages import petition_text, signature_from_link
 from petition.services import personal, privacy, signature_links
 from petition.services.signer_fields import FieldInvalid, clean_email
 from petition.timeutil import utcnow
@@ -77,6 +77,29 @@ def withdraw(token: str):
     if withdrawn is not None and withdrawn.was_counted:
         live.announce(withdrawn.petition_id)
     return redirect(url_for("privacy.withdrawn", slug=slug), code=303)
+
+
+@token_in_url
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str):
+    """Shows what will happen and a button; a GET changes nothing (mail scanners open links)."""
+    signature = signature_from_link(signature_links.UNSUBSCRIBE, token)
+    title = petition_text(signature.petition).title
+    return render_template("privacy/unsubscribe.html", token=token, title=title, done=False)
+
+
+@token_in_url
+@bp.post("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    """The one-click unsubscribe of RFC 8058: mail clients POST `List-Unsubscribe=One-Click` here with
+    no cookie and no form token (the signed link is the authority), and our own button posts here too.
+    Answered with the page itself, not a redirect, which some clients would not follow."""
+    signature = signature_from_link(signature_links.UNSUBSCRIBE, token)
+    update_id = signature_links.UNSUBSCRIBE.read_link(token).update_id
+    title = petition_text(signature.petition).title
+    changed = privacy.unsubscribe(db.session, signature.id, update_id, utcnow())
+    db.session.commit()
+    return render_template("privacy/unsubscribe.html", token=token, title=title, done=True, already=not changed)
 
 
 @bp.get("/withdrawn")

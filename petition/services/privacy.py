@@ -1,13 +1,19 @@
-"""A signer's rights: withdraw a signature (uncounted and deleted), and ask what is held about them."""
+"""A signer's rights: withdraw a signature (uncounted and deleted), stop the updates about a petition,
+and ask what is held about them."""
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from petition.models import MailKind, Petition, Signature, SignatureStatus
+from petition.models import CampaignUpdate, MailKind, Petition, Signature, SignatureStatus, UpdateProgress
 from petition.services import counting, outbox, personal
+from petition.services.sql import upsert_insert
+
+# Unsubscribes are counted on a random shard of the update's progress (the workers use theirs).
+_UNSUBSCRIBE_SHARDS = 8
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,27 @@ def withdraw(session: Session, signature_id: int, now: datetime) -> Withdrawn | 
     if counted:
         counting.add(session, row.petition_id, row.country, -1, now)
     return Withdrawn(row.petition_id, counted)
+
+
+def unsubscribe(session: Session, signature_id: int, update_id: int | None, now: datetime) -> bool:
+    """No more updates about this petition, whatever their audience (see docs/organisers.md). True
+    the first time; the update whose link was used counts it once. The caller commits."""
+    changed = session.execute(
+        update(Signature)
+        .where(Signature.id == signature_id, Signature.unsubscribed_at.is_(None))
+        .values(unsubscribed_at=now, keep_informed=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed and update_id is not None and session.get(CampaignUpdate, update_id) is not None:
+        session.execute(
+            upsert_insert(session, UpdateProgress)
+            .values(update_id=update_id, shard=100 + random.randrange(_UNSUBSCRIBE_SHARDS), sent=0, failed=0,
+                    in_doubt=0, skipped=0, unsubscribed=1)
+            .on_conflict_do_update(
+                index_elements=["update_id", "shard"], set_={"unsubscribed": UpdateProgress.unsubscribed + 1}
+            )
+        )  # fmt: skip
+    return bool(changed)
 
 
 def request_data_report(session: Session, email_canonical: str, now: datetime) -> int:

@@ -1,6 +1,7 @@
-"""Signed links about one signature (confirm, withdraw): each purpose has its own salt, so a link made
-for one purpose never works for another. The payload is the signature's number, and for a
-confirmation link the digest of the details it confirms (never the details themselves)."""
+"""Signed links about one signature (confirm, withdraw, unsubscribe): each purpose has its own salt,
+so a link made for one purpose never works for another. The payload is the signature's number; a
+confirmation link adds the digest of the details it confirms (never the details themselves), an
+unsubscribe link the number of the update it came with (to count it there)."""
 
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ class Link:
     # The details the link was sent for (personal.details_digest); None in links made before digests
     # existed, which only confirm a signature whose details have not been submitted again since.
     digest: str | None = None
+    update_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,12 @@ class SignatureLink:
     def _serializer(self) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=self.salt)
 
-    def make(self, signature_id: int, digest: str | None = None) -> str:
-        payload = {"s": signature_id} if digest is None else {"s": signature_id, "d": digest}
+    def make(self, signature_id: int, digest: str | None = None, update_id: int | None = None) -> str:
+        payload: dict = {"s": signature_id}
+        if digest is not None:
+            payload["d"] = digest
+        if update_id is not None:
+            payload["u"] = update_id
         return self._serializer().dumps(payload)
 
     def read_link(self, token: str) -> Link | None:
@@ -39,11 +45,13 @@ class SignatureLink:
             return None
         if not isinstance(payload, dict):
             return None
-        signature_id, digest = payload.get("s"), payload.get("d")
+        signature_id, digest, update_id = payload.get("s"), payload.get("d"), payload.get("u")
         # `type`, not isinstance: a JSON `true` is a bool, which isinstance would take for the number 1.
-        if type(signature_id) is not int or not (digest is None or (type(digest) is str and len(digest) <= 32)):
+        if type(signature_id) is not int:
             return None
-        return Link(signature_id, digest)
+        if not (digest is None or (type(digest) is str and len(digest) <= 32)):
+            return None
+        return Link(signature_id, digest, update_id if type(update_id) is int else None)
 
     def read(self, token: str) -> int | None:
         """The signature id alone (withdrawal links, and pages that need nothing more)."""
@@ -53,3 +61,4 @@ class SignatureLink:
 
 CONFIRM = SignatureLink("confirm", "signature-confirm", "CONFIRM_TOKEN_MAX_AGE")
 WITHDRAW = SignatureLink("withdraw", "signature-withdraw", None)
+UNSUBSCRIBE = SignatureLink("unsubscribe", "signature-unsubscribe", None)

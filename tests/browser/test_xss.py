@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from petition.extensions import db
-from petition.models import Petition, Role
-from petition.services import signature_links, signing, team
+from petition.mail.worker import serve
+from petition.models import Audience, CampaignUpdate, Petition, Role
+from petition.services import signature_links, signing, team, updates
 from petition.timeutil import utcnow
 from tests.helpers.fixtures import confirm_token, signer
 from tests.helpers.organisers import PASSWORD
@@ -225,6 +226,22 @@ def test_hostile_petition_text_runs_nowhere(
     watch.inspect(page, "edit preview")
     page.get_by_role("button", name="Close now").click()
     page.wait_for_url(f"{base}/organiser/p/demo")
+    # An update written with the same corpus (the subject from the title, a German text from the summary).
+    with app.app_context():
+        news = updates.draft(db.session, db.session.get(Petition, hostile_petition), subject=TITLE, body=BODY,
+                             audience=Audience.ALL, now=utcnow())  # fmt: skip
+        updates.translate(db.session, news, locale="de", subject=TITLE, body=SUMMARY)
+        db.session.commit()
+        news_id = news.id
+        unsubscribe = signature_links.UNSUBSCRIBE.make(signature_id, update_id=news_id)
+    for path in ["/organiser/p/demo/updates", f"/organiser/p/demo/updates/{news_id}",
+                 f"/organiser/p/demo/updates/{news_id}?lang=de"]:  # fmt: skip
+        visit(path)
+    with app.app_context():
+        updates.start(db.session, db.session.get(CampaignUpdate, news_id), now=utcnow(), organiser=None)
+        db.session.commit()
+    visit(f"/organiser/p/demo/updates/{news_id}")
+    visit(f"/unsubscribe/{unsubscribe}")
     visit("/p/demo")  # closed now: the page without the form
 
     # The emails, as a mail client that runs no CSP of ours would show them.
@@ -235,6 +252,9 @@ def test_hostile_petition_text_runs_nowhere(
         db.session.commit()
     request_data(client, "ana@example.org")
     outbox.deliver()
+    with app.app_context():
+        serve(db.session, once=True, interval=0, stopping=lambda: False)  # the update too
+    assert any((m["Message-ID"] or "").startswith("<update-") for m in outbox.messages()), "the update went out"
     emails = emails_as_html(outbox)
     kinds = " | ".join(emails)
     for subject_word in ("Please confirm", "already signed", "What we hold", "You can now follow", "threshold",

@@ -7,8 +7,8 @@ import pytest
 
 from petition import create_app
 from petition.extensions import db
-from petition.models import Petition, Role
-from petition.services import signature_links, team
+from petition.models import Audience, Petition, Role
+from petition.services import signature_links, team, updates
 from petition.timeutil import utcnow
 
 # How every route is classified, written out here, apart from the code that declares it: each endpoint's
@@ -24,6 +24,8 @@ ORGANISER_PAGES = (
     "record_tally", "partners", "create_partner", "add_partner", "add_partner_origin",
     "remove_partner_origin", "rotate_partner_key", "revoke_partner", "remove_partner", "exports",
     "export_signatures", "export_summary", "blocked", "flagged", "release_flagged", "invalidate_signatures",
+    "updates", "new_update", "update", "translate_update", "test_update", "send_update", "pause_update",
+    "resume_update",
 )  # fmt: skip
 EXPECTED_POLICY: dict[str, set[str]] = {
     "static": {"unlimited", "no_language_cookie"},
@@ -38,6 +40,8 @@ EXPECTED_POLICY: dict[str, set[str]] = {
     "privacy.data_request_sent": set(),
     "privacy.withdraw_page": {"token_in_url"},
     "privacy.withdraw": {"token_in_url"},
+    "privacy.unsubscribe_page": {"token_in_url"},
+    "privacy.unsubscribe": {"token_in_url"},
     "privacy.withdrawn": set(),
     "api.list_petitions": API | {"unlimited"},
     "api.get_petition": API | {"unlimited"},
@@ -55,6 +59,7 @@ EXPECTED_POLICY: dict[str, set[str]] = {
     "organiser.login": ORGANISER | {"login_free"},
     "organiser.accept_invite": ORGANISER | {"login_free", "token_in_url"},
     "organiser.figures": ORGANISER | {"passive"},
+    "organiser.update_progress": ORGANISER | {"passive"},
     **{f"organiser.{name}": ORGANISER for name in ORGANISER_PAGES},
     # Petition texts of up to 100,000 characters; CSV files of statements.
     **{f"organiser.{name}": ORGANISER | {"large_body"} for name in ("new", "edit", "upload_statements")},
@@ -92,8 +97,12 @@ def route_args(app, petition_id, pending_signature, make_partner) -> dict:
         )
         db.session.commit()
         invite = team.make_invite_token(invited)
+        petition = db.session.get(Petition, petition_id)
+        draft = updates.draft(db.session, petition, subject="News", body="Text", audience=Audience.ALL, now=utcnow())
+        db.session.commit()
         confirm = signature_links.CONFIRM.make(signature_id)
         withdraw = signature_links.WITHDRAW.make(signature_id)
+        unsubscribe = signature_links.UNSUBSCRIBE.make(signature_id, update_id=draft.id)
     return {
         "slug": "demo",
         "filename": "css/site.css",
@@ -102,6 +111,9 @@ def route_args(app, petition_id, pending_signature, make_partner) -> dict:
         ("public.confirm", "token"): confirm,
         ("privacy.withdraw_page", "token"): withdraw,
         ("privacy.withdraw", "token"): withdraw,
+        ("privacy.unsubscribe_page", "token"): unsubscribe,
+        ("privacy.unsubscribe", "token"): unsubscribe,
+        "update_id": str(draft.id),
         ("organiser.accept_invite", "token"): invite,
     }
 
