@@ -3,6 +3,8 @@
 import math
 from statistics import median
 
+import updates
+
 TITLES = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
 
 
@@ -209,6 +211,7 @@ def rows_for(result: dict, signatures: int = 1_000_000) -> list[tuple[str, str, 
             f" {exact['confirmations']:,} confirmations answered",
             "", "", "0 corrected", _verdict(exact["corrected"] == 0),
         ))  # fmt: skip
+    rows.extend((label, figure, "", "", target, verdict) for label, figure, target, verdict in updates.rows_for(result))
     return rows
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import loads
 import profiling
+import updates
 from loads import percentile
 from report import print_report
 from servers import ORGANISER, ROOT, App, Database, cpu_seconds, machine, require
@@ -56,7 +57,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="open connections of each load")
     parser.add_argument("--mail-messages", type=int, default=2000, help="messages queued for the mail scenario")
     parser.add_argument("--mail-workers", type=int, default=0, help="0: 2 on PostgreSQL, 1 on SQLite")
-    parser.add_argument("--scenarios", default="reads,export,flow,mail", help="comma-separated subset to run")
+    parser.add_argument("--scenarios", default="reads,export,flow,mail,updates", help="comma-separated subset to run")
     parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy in the first flow run")
     parser.add_argument(
         "--no-inprocess",
@@ -69,6 +70,7 @@ def arguments() -> argparse.Namespace:
         default=os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL server (any database on it): the bench creates and drops `petition_bench_<pid>` there",
     )
+    updates.add_arguments(parser)
     return parser.parse_args()
 
 
@@ -444,6 +446,9 @@ async def bench_database(kind: str, args) -> dict:
                 if "mail" in scenarios:
                     print(f"{kind}: mail delivery", flush=True)
                     await mail(bench, app, real, live, args, sink, workers, database)
+                if "updates" in scenarios:
+                    print(f"{kind}: a campaign update to {args.recipients:,} signers", flush=True)
+                    await updates.scenario(bench, app, real, args, sink, workers, database)
             finally:
                 await sink.stop()
         bench["worker_rss_peak_mb"] = sampler.peak

@@ -95,10 +95,20 @@ class QueuedWriterConnection(sqlite3.Connection):
         super().close()
 
 
+POOL_SIZE = 10
+
+
 def engine_options(database_url: str) -> dict:
     """Options for `create_engine`: on a SQLite file, connections that queue their writers."""
     url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    if url.get_backend_name() != "sqlite":
+        # Connections kept open per process: above gunicorn's 8 request threads (gunicorn.conf.py) and
+        # the live hub's one. With SQLAlchemy's default of 5, a burst made the other threads open a
+        # connection of their own and close it after the request: a PostgreSQL backend started and
+        # torn down per request, a third of the machine in `make bench` (its "other" share fell from
+        # 30-46% to 11-15% with this). At most 20 per process, as before; see docs/deploy.md.
+        return {"pool_size": POOL_SIZE, "max_overflow": 20 - POOL_SIZE}
+    if not url.database or url.database == ":memory:":
         return {}
     queue_path = str(Path(url.database).with_name(Path(url.database).name + "-writers"))
     factory = type("QueuedWriterConnection", (QueuedWriterConnection,), {"queue_path": queue_path})
