@@ -36,6 +36,9 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 def assert_fits(page, name: str, folder: Path) -> None:
     """Nothing wider than the screen, then a full-page screenshot to look at."""
+    # Measured once the page's stylesheet has loaded: on a busy machine a form's answer could be
+    # measured before it, with the map at its unstyled 468 px (seen once in CI).
+    page.wait_for_load_state("load")
     overflow = page.evaluate(
         "() => [document.documentElement.scrollWidth, window.innerWidth,"
         " [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
