@@ -3,7 +3,9 @@
 Python runs one thread at a time per process, so there is one worker process per core, and threads
 inside each: a few serve requests while others wait on the database, and each open live-update
 stream (GET /api/v1/petitions/<slug>/events) holds one more, mostly asleep. So threads = request
-threads + the streams a process admits (LIVE_MAX_STREAMS; past it, viewers are told to poll).
+threads + the streams a process admits (LIVE_MAX_STREAMS; past it, viewers are told to poll). gunicorn
+hands any request to any of those threads; the app itself lets at most GUNICORN_THREADS of them run at
+once (petition/request_gate.py), and sizes its database pool to match.
 Every figure can be changed from the environment without editing this file. In production the same
 file runs two pools per machine, `app` and `live` (streams only): see docs/deploy.md.
 """

@@ -21,7 +21,7 @@ import profiling
 import updates
 from loads import percentile
 from report import print_report
-from servers import ORGANISER, ROOT, App, Database, cpu_seconds, machine, require
+from servers import ORGANISER, ROOT, App, Database, cpu_seconds, machine, parent_pid, reaped_seconds, require
 
 HERE = Path(__file__).resolve().parent
 
@@ -160,16 +160,29 @@ class CpuMeter:
             "bench": lambda: [os.getpid()],
             "sink": lambda: [sink.pid],
         }
+        # Processes that exit inside a window take their CPU with them: web workers that gunicorn
+        # replaced, and PostgreSQL backends opened and closed per request (as a too-small pool did).
+        # Their parents' reaped-children time counts them. (The postmaster's also counts backends
+        # of other databases on the same server that end in the window.)
+        self.parents = {"web": lambda: [real.process.pid], "db": lambda: self._postmaster(database)}
+
+    @staticmethod
+    def _postmaster(database: Database) -> list[int]:
+        backends = database.backend_pids()
+        return [parent_pid(backends[0])] if backends else []
 
     def pids(self) -> dict[str, set[int]]:
-        return {name: set(pids()) for name, pids in self.groups.items()}
+        return {
+            **{name: set(pids()) for name, pids in self.groups.items()},
+            **{f"reaped:{name}": set(pids()) for name, pids in self.parents.items()},
+        }
 
     @staticmethod
     def read(pids: dict[str, set[int]]) -> dict:
         return {
             "at": time.monotonic(),
             "machine": machine_cpu(),
-            "cpu": {name: cpu_seconds(sorted(group)) for name, group in pids.items()},
+            "cpu": {name: CpuMeter._cpu(name, group) for name, group in pids.items()},
         }
 
     def start(self) -> None:
@@ -191,9 +204,18 @@ class CpuMeter:
         await asyncio.sleep(max(0.0, end - time.monotonic()))
         self.after = self.read({name: pids[name] | later[name] for name in pids})
 
+    @staticmethod
+    def _cpu(name: str, group: set[int]) -> dict[int, float]:
+        if name.startswith("reaped:"):
+            return {pid: reaped_seconds(pid) for pid in group}
+        return cpu_seconds(sorted(group))
+
     @property
     def used(self) -> dict[str, float]:
-        return {name: sum(self._per_process(name).values()) for name in self.groups}
+        used = {name: sum(self._per_process(name).values()) for name in self.groups}
+        for name in self.parents:
+            used[name] += sum(self._per_process(f"reaped:{name}").values())
+        return used
 
     def _per_process(self, name: str) -> dict[int, float]:
         before = self.before["cpu"][name]

@@ -117,8 +117,9 @@ class App:
             check=check,
         )
 
-    def gunicorn(self, target: str, env: dict | None = None, cwd: Path = ROOT) -> "Gunicorn":
-        server = Gunicorn(self, target, {**self.env, **(env or {})}, cwd)
+    def gunicorn(self, target: str, env: dict | None = None, cwd: Path = ROOT, args: tuple = ()) -> "Gunicorn":
+        """gunicorn with the project's gunicorn.conf.py; `args` are more command-line options (they win)."""
+        server = Gunicorn(self, target, {**self.env, **(env or {})}, cwd, args)
         self.processes.append(server.process)
         return server
 
@@ -149,7 +150,7 @@ class App:
 
 
 class Gunicorn:
-    def __init__(self, app: App, target: str, env: dict, cwd: Path):
+    def __init__(self, app: App, target: str, env: dict, cwd: Path, args: tuple = ()):
         self.log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log", dir=app.workdir)[1])
         log = self.log.open("wb")
         self.process = subprocess.Popen(
@@ -160,6 +161,7 @@ class Gunicorn:
                 "--bind",
                 "127.0.0.1:0",
                 "--no-control-socket",
+                *args,
                 target,
             ],
             cwd=cwd,
@@ -244,6 +246,25 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
             continue
         used[pid] = (int(fields[11]) + int(fields[12])) / ticks
     return used
+
+
+def reaped_seconds(pid: int | None) -> float:
+    """User + system CPU time of the process's children that have exited and been waited for: a
+    PostgreSQL backend that came and went inside a window is counted by its postmaster only."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def parent_pid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

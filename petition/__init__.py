@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from petition import routing
 from petition.config import build_config
 from petition.form_decoding import PetitionRequest
+from petition.request_gate import RequestGate
 from petition.routing import PetitionFlask
 
 
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None, instance_path: Path | None = None) ->
     if proxies:
         # Only the configured number of proxies are believed; a client's own X-Forwarded-For is not.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.wsgi_app = RequestGate(app.wsgi_app, app.config["REQUEST_THREADS"])
     return app
 
 

@@ -46,10 +46,14 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         return setting(name) or _instance_secret(instance, filename)
 
     database = database_url(setting("DATABASE_URL") or f"sqlite:///{instance / 'petition.db'}")
+    # Requests of one process that run the app at once (petition/request_gate.py): the same figure as
+    # the request threads gunicorn.conf.py gives each worker beside its live-update streams.
+    request_threads = max(1, int(setting("GUNICORN_THREADS", 8)))
     config = {
         "SQLALCHEMY_DATABASE_URI": database,
         # No pool_pre_ping: it is a round trip on every request; idle connections are checked instead.
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database, request_threads),
+        "REQUEST_THREADS": request_threads,
         "SECRET_KEY": secret("SECRET_KEY", "secret_key"),
         # Personal fields are sealed with the first key; older keys still open what they sealed.
         "DATA_KEYS": secret("DATA_KEYS", "data_keys"),

@@ -95,19 +95,20 @@ class QueuedWriterConnection(sqlite3.Connection):
         super().close()
 
 
-POOL_SIZE = 10
-
-
-def engine_options(database_url: str) -> dict:
-    """Options for `create_engine`: on a SQLite file, connections that queue their writers."""
+def engine_options(database_url: str, request_threads: int = 8) -> dict:
+    """Options for `create_engine`: on PostgreSQL, a pool as large as the requests that run at once;
+    on a SQLite file, connections that queue their writers."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        # Connections kept open per process: above gunicorn's 8 request threads (gunicorn.conf.py) and
-        # the live hub's one. With SQLAlchemy's default of 5, a burst made the other threads open a
-        # connection of their own and close it after the request: a PostgreSQL backend started and
-        # torn down per request, a third of the machine in `make bench` (its "other" share fell from
-        # 30-46% to 11-15% with this). At most 20 per process, as before; see docs/deploy.md.
-        return {"pool_size": POOL_SIZE, "max_overflow": 20 - POOL_SIZE}
+        # Connections kept open per process: one per request that may run at once (request_gate.py),
+        # one for the live hub and one for a read outside the request's transaction
+        # (services.sql.read_first). With fewer (SQLAlchemy's default is 5), a burst made the other
+        # threads open a connection of their own and close it after the request: a PostgreSQL backend
+        # started and torn down per request, a third of the machine in `make bench` (its "other" share
+        # fell from 30-46% to 11-15% with a pool of 10). At most 20 per process unless more request
+        # threads are asked for; see docs/deploy.md.
+        pool_size = request_threads + 2
+        return {"pool_size": pool_size, "max_overflow": max(0, 20 - pool_size)}
     if not url.database or url.database == ":memory:":
         return {}
     queue_path = str(Path(url.database).with_name(Path(url.database).name + "-writers"))
