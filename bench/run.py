@@ -55,6 +55,14 @@ def arguments() -> argparse.Namespace:
         help="event streams served by their own gunicorn (as docs/deploy.md routes them) or by the app's",
     )
     parser.add_argument("--concurrency", type=int, default=32, help="open connections of each load")
+    parser.add_argument(
+        "--worker-class",
+        choices=["gthread", "sync"],
+        default="gthread",
+        help="the app pool's gunicorn workers (sync: one request at a time each, no keep-alive; needs the "
+        "separate live pool, and more workers than cores: --web-workers)",
+    )
+    parser.add_argument("--web-workers", type=int, default=0, help="the app pool's workers (0: one per core)")
     parser.add_argument("--mail-messages", type=int, default=2000, help="messages queued for the mail scenario")
     parser.add_argument("--mail-workers", type=int, default=0, help="0: 2 on PostgreSQL, 1 on SQLite")
     parser.add_argument("--scenarios", default="reads,export,flow,mail,updates", help="comma-separated subset to run")
@@ -410,6 +418,10 @@ async def bench_database(kind: str, args) -> dict:
     database.create()
     cores = len(os.sched_getaffinity(0))
     streams = args.watchers + 50 if args.live_pool == "shared" else 50
+    if args.worker_class == "sync" and args.live_pool == "shared":
+        raise SystemExit("bench: sync workers cannot hold live-update streams; use --live-pool separate")
+    web_args = ("--worker-class", "sync", "--threads", "1") if args.worker_class == "sync" else ()
+    web_env = {"WEB_CONCURRENCY": str(args.web_workers)} if args.web_workers else {}
     env = {
         "LIVE_MAX_STREAMS": str(streams),
         "WEB_CONCURRENCY": str(cores),
@@ -430,7 +442,7 @@ async def bench_database(kind: str, args) -> dict:
         partner = match.group(1) if match else None
 
         bare = app.gunicorn("bare:app", cwd=HERE)
-        real = app.gunicorn("wsgi:app")
+        real = app.gunicorn("wsgi:app", env=web_env, args=web_args)
         live = real
         if args.live_pool == "separate":
             # The streams' own pool: two workers that mostly sleep. Connections do not spread evenly
