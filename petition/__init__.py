@@ -46,7 +46,7 @@ def create_app(config: dict | None = None, instance_path: Path | None = None) ->
 def register_extensions(app: Flask) -> None:
     from petition import live, public_cache, rate_limits
     from petition.db_engine import configure_engine
-    from petition.extensions import babel, csrf, db, limiter, migrate, spare_unlimited_routes
+    from petition.extensions import babel, csrf, db, migrate
     from petition.i18n import select_locale
     from petition.services import petition_facts
 
@@ -54,8 +54,6 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-    limiter.init_app(app)
-    spare_unlimited_routes(app)
     live.init_app(app)
     public_cache.init_app(app)
     petition_facts.init_app(app)

@@ -63,8 +63,8 @@ def build_config(instance: Path, overrides: dict | None = None) -> dict:
         "MAIL_URL": setting("MAIL_URL") or f"file://{instance / 'outbox'}",
         "MAIL_FROM": setting("MAIL_FROM", "petitions@localhost"),
         "REDIS_URL": setting("REDIS_URL"),
-        # Rate-limit counters live in Redis when there is one; in memory they count per worker process.
-        "RATELIMIT_STORAGE_URI": setting("REDIS_URL") or "memory://",
+        # Rate-limit counters (petition/rate_limits.py) live in Redis when there is one; in memory they
+        # count per worker process.
         "PARTNER_API_RATE_LIMIT": setting("PARTNER_API_RATE_LIMIT", "120/minute"),
         # Signatures per client address and petition; beyond it they are kept as flagged for review
         # (a rally on one Wi-Fi can exceed it: organisers release such signatures in one go).

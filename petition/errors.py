@@ -1,15 +1,12 @@
 """Error pages: JSON under /api, a plain generic page for people; never a traceback."""
 
-import time
-
 from flask import Flask, make_response, render_template
 from flask_babel import gettext
-from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from petition import policy
-from petition.extensions import db, limiter
+from petition.extensions import db
 
 
 def N_(message: str) -> str:
@@ -44,20 +41,14 @@ def _render(status: int, description: str | None = None):
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        response = make_response(_render(error.code or 500, error.description if error.code == 400 else None))
+        body, status = _render(error.code or 500, error.description if error.code == 400 else None)
         retry_after = getattr(error, "retry_after", None)
+        if retry_after and isinstance(body, dict):
+            body["retry_after"] = int(retry_after)  # API clients get the wait in the body too
+        response = make_response(body, status)
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
         return response
-
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limited(error: RateLimitExceeded):
-        # Flask-Limiter adds the Retry-After header; API clients also get the wait in the body.
-        body, status = _render(429)
-        limit = limiter.current_limit
-        if isinstance(body, dict) and limit is not None:
-            body["retry_after"] = max(1, int(limit.reset_at - time.time()))
-        return body, status
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

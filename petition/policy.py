@@ -2,9 +2,9 @@
 
 A view says what kind of route it is with small decorators (`@token_in_url`, `@frameable`, ...); a
 blueprint may give defaults to all of its views (`for_blueprint`). `install(app)` resolves every URL
-rule's policy once, when the app is built, and hangs it on the rule, so that the security headers, the
-rate limiter's filter, i18n, the error pages, the organisers' login and the request-log redaction read
-one attribute per request (`current()`) instead of keeping lists of endpoint names that drift apart.
+rule's policy once, when the app is built, and hangs it on the rule, so that the security headers,
+i18n, the error pages, the organisers' login and the request-log redaction read one attribute per
+request (`current()`) instead of keeping lists of endpoint names that drift apart.
 """
 
 import re
@@ -21,9 +21,6 @@ from petition import log_redaction
 class Policy:
     token_in_url: bool = False  # the URL holds a secret: no Referer, no cache, cut out of request logs
     frameable: bool = False  # partners' registered sites may frame it (decided per request), so never cached
-    # No Flask-Limiter limit of its own (public reads; the signing path, which counts its own limits
-    # through petition.rate_limits): spared Flask-Limiter's per-request bookkeeping.
-    unlimited: bool = False
     english_only: bool = False  # staff and technical pages: English whatever the reader chose, no language links
     language_cookie: bool = True  # a `?lang=` choice is remembered in a cookie (pointless in iframes and APIs)
     private: bool = False  # personal data or a fresh secret: never kept by a browser or proxy cache
@@ -34,8 +31,8 @@ class Policy:
 
 
 DEFAULT = Policy()
-# Flask's own static files: the same for everyone, with no limit and nothing to remember.
-STATIC = Policy(unlimited=True, language_cookie=False)
+# Flask's own static files: the same for everyone, with nothing to remember.
+STATIC = Policy(language_cookie=False)
 
 
 def policy(**declared):
@@ -51,7 +48,6 @@ def policy(**declared):
 
 token_in_url = policy(token_in_url=True)
 frameable = policy(frameable=True)
-unlimited = policy(unlimited=True)
 english_only = policy(english_only=True)
 no_language_cookie = policy(language_cookie=False)
 private = policy(private=True)

@@ -1,13 +1,14 @@
-"""Limits per client address on the signing path: signatures per petition (beyond which they are
-quietly flagged) and confirmations (beyond which the answer is 429).
+"""Limits on the signing path and the partner API, counted in fixed windows: signatures per client
+address and petition (beyond which they are quietly flagged), confirmations per address (beyond which
+the answer is 429), and requests per partner key (429 too).
 
 These run on every signature and confirmation of a burst, so they cost one Redis round trip for all
 of a limit's windows (`20/minute;200/hour`), or nothing but a dictionary without Redis. Flask-Limiter,
-which guards the partner API, spent more than that: a round trip per window and more for its headers,
-and without Redis its memory storage started a timer thread on most hits. Limits are written as
-Flask-Limiter's are, and parsed by the same `limits` package; windows are fixed.
+which the partner API used before, spent more than that on every request of the app: a round trip per
+window, headers, and without Redis a timer thread on most hits. Limits are written as Flask-Limiter's
+were, and parsed by the `limits` package.
 
-Keys hold the client address only as the keyed hash the database uses (`personal.ip_hash`), so a
+Keys hold a client address only as the keyed hash the database uses (`personal.ip_hash`), so a
 look at Redis tells no one who signed what.
 """
 
@@ -84,13 +85,19 @@ class RateLimits:
         self.prefix = app.config.get("RATELIMIT_KEY_PREFIX", "") + "petition-rl"
         url = app.config.get("REDIS_URL")
         self.windows = _RedisWindows(url) if url else _MemoryWindows()
+        # While Redis is unreachable each process counts alone, as without Redis: limits stay in force
+        # (a partner key cannot flood the API during an outage), and nothing turns into an error.
+        self.fallback = _MemoryWindows()
 
     def hit(self, name: str, spec: str, *scope: object, ip: str | None) -> Verdict:
         """Count one event of `name` for this client address (within `scope`, e.g. a petition)."""
         if not ip:
             return Verdict(False)
+        return self.hit_for(name, spec, *scope, who=personal.ip_hash(ip))
+
+    def hit_for(self, name: str, spec: str, *scope: object, who: str) -> Verdict:
+        """Count one event of `name` for `who`: a key that names no person (a hash, a partner's id)."""
         now = time.time()
-        who = personal.ip_hash(ip)
         keys, ends = [], []
         for item in parse_many(spec):
             seconds = item.get_expiry()
@@ -99,9 +106,9 @@ class RateLimits:
             ends.append((item.amount, end))
         try:
             counts = self.windows.increment(keys)
-        except Exception as error:  # a missing Redis never turns a signature or confirmation into an error
-            log.warning("rate limit storage unavailable: %s", type(error).__name__)
-            return Verdict(False)
+        except Exception as error:  # a missing Redis never turns a request into an error
+            log.warning("rate limit storage unavailable, counting in this process: %s", type(error).__name__)
+            counts = self.fallback.increment(keys)
         exceeded = [end for (amount, end), count in zip(ends, counts, strict=True) if count > amount]
         if not exceeded:
             return Verdict(False)
@@ -114,3 +121,7 @@ def init_app(app: Flask) -> None:
 
 def hit(name: str, spec: str, *scope: object, ip: str | None) -> Verdict:
     return current_app.extensions["rate_limits"].hit(name, spec, *scope, ip=ip)
+
+
+def hit_for(name: str, spec: str, *scope: object, who: str) -> Verdict:
+    return current_app.extensions["rate_limits"].hit_for(name, spec, *scope, who=who)

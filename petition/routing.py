@@ -57,5 +57,5 @@ def _refuse_before_reading() -> None:
 
 
 def register(app: Flask) -> None:
-    # First of all request hooks, so that neither the limiter nor a view sees the argument or the body.
+    # First of all request hooks, so that neither another hook nor a view sees the argument or the body.
     app.before_request(_refuse_before_reading)

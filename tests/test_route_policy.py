@@ -9,10 +9,8 @@ and the page's language, request logs, error documents, the login, the body limi
 import logging
 import re
 
-from flask_limiter.util import get_qualified_name
-
 from petition import create_app, log_redaction
-from petition.extensions import db, limiter
+from petition.extensions import db
 from tests.conftest import TEST_KEYS
 from tests.helpers.routes import EXPECTED_POLICY, all_rules, endpoints_with, url_for_rule
 
@@ -20,7 +18,7 @@ RULES = all_rules()
 
 
 def declared_flags(policy) -> set[str]:
-    flags = {name for name in ("token_in_url", "frameable", "unlimited", "english_only", "private", "json_errors",
+    flags = {name for name in ("token_in_url", "frameable", "english_only", "private", "json_errors",
                                "login_free", "passive") if getattr(policy, name)}  # fmt: skip
     if not policy.language_cookie:
         flags.add("no_language_cookie")
@@ -45,17 +43,6 @@ def test_every_route_is_classified_and_declares_that_policy():
     }
     assert wrong == {}, "endpoint: (declared, expected)"
     with app.app_context():
-        db.engine.dispose()
-
-
-def test_an_unlimited_route_has_no_limit_of_its_own_to_lose():
-    app = built_app()
-    with app.app_context():
-        for endpoint in endpoints_with("unlimited") - {"static"}:
-            view = app.view_functions[endpoint]
-            assert not limiter.limit_manager.decorated_limits(get_qualified_name(view)), endpoint
-        limited = app.view_functions["partner_api.submit_signature"]
-        assert limiter.limit_manager.decorated_limits(get_qualified_name(limited)), "the check can see a limit"
         db.engine.dispose()
 
 

@@ -1,7 +1,8 @@
 """Two app servers on one PostgreSQL and one Redis, as on two machines: whichever process takes a
 confirmation, both report the same counts, and live viewers on either see it.
 
-(Rate limits shared through Redis are tested where the limiter is introduced.)"""
+(Rate limits shared through Redis are tested with the limits themselves: tests/test_abuse.py and
+tests/test_partner_api.py.)"""
 
 import http.client
 import json

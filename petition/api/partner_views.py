@@ -3,11 +3,14 @@
 Signatures go through the very form and `sign()` our page uses, so validation, deduplication and
 the confirmation email are the same, and the answer never tells whether an address had signed."""
 
+import functools
+
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import TooManyRequests
 
-from petition import intake
-from petition.extensions import client_address, db, limiter
+from petition import intake, rate_limits
+from petition.extensions import client_address, db
 from petition.intake import Door, Verdict
 from petition.models import Partner, PetitionStatus
 from petition.public.forms import SOURCE_CODE
@@ -38,8 +41,18 @@ def rate_limit_key() -> str:
     return f"partner:{partner.public_id}" if partner else f"ip:{personal.ip_hash(client_address())}"
 
 
-def partner_rate_limit() -> str:
-    return current_app.config["PARTNER_API_RATE_LIMIT"]
+def rate_limited(view):
+    """`PARTNER_API_RATE_LIMIT` per key (or per address without one): past it, 429 with Retry-After,
+    and `retry_after` in the JSON body (petition/errors.py)."""
+
+    @functools.wraps(view)
+    def limited(*args, **kwargs):
+        verdict = rate_limits.hit_for("partner-api", current_app.config["PARTNER_API_RATE_LIMIT"], who=rate_limit_key())
+        if verdict.over:
+            raise TooManyRequests(retry_after=verdict.retry_after)
+        return view(*args, **kwargs)
+
+    return limited
 
 
 def _error(status: int, error: str, message: str):
@@ -87,7 +100,7 @@ def _form_data(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
 
 
 @bp.post("/petitions/<slug>/signatures")
-@limiter.limit(partner_rate_limit, key_func=rate_limit_key)
+@rate_limited
 def submit_signature(slug: str):
     partner = current_partner()
     if partner is None:
@@ -124,7 +137,7 @@ def _not_open():
 
 
 @bp.get("/partner/stats")
-@limiter.limit(partner_rate_limit, key_func=rate_limit_key)
+@rate_limited
 def stats():
     partner = current_partner()
     if partner is None:

@@ -11,7 +11,7 @@ from petition.api import openapi
 from petition.api.serialise import petition_detail, petition_summary
 from petition.extensions import db
 from petition.models import Petition, PetitionStatus, SignatureCount
-from petition.policy import for_blueprint, unlimited
+from petition.policy import for_blueprint
 from petition.public_cache import public_cache
 from petition.services import counting
 from petition.services.petitions import get_by_slug
@@ -53,7 +53,6 @@ def _petition_json(slug: str) -> CachedJson | None:
     return CachedJson(body, sha1(body, usedforsecurity=False).hexdigest())
 
 
-@unlimited
 @bp.get("/petitions")
 def list_petitions():
     now = utcnow()
@@ -69,7 +68,6 @@ def list_petitions():
     return public_json({"petitions": [petition_summary(p, int(totals.get(p.id) or 0), now) for p in visible]})
 
 
-@unlimited
 @bp.get("/petitions/<slug>")
 def get_petition(slug: str):
     cached = public_cache().get_or_make(("api", slug), lambda: _petition_json(slug))
@@ -80,13 +78,11 @@ def get_petition(slug: str):
     return response.make_conditional(request)
 
 
-@unlimited
 @bp.get("/openapi.json")
 def openapi_document():
     return public_json(openapi.document(current_app.config["BASE_URL"]))
 
 
-@unlimited
 @health_bp.get("/healthz")
 def healthz():
     try:

@@ -27,7 +27,7 @@ from petition.i18n import bcp47
 from petition.intake import Door, Verdict
 from petition.links import external_url
 from petition.models import Partner, Petition
-from petition.policy import english_only, for_blueprint, frameable, unlimited
+from petition.policy import english_only, for_blueprint, frameable
 from petition.public import form_token
 from petition.public.forms import SignForm
 from petition.public.origin import is_same_origin_post
@@ -52,7 +52,6 @@ bp = Blueprint("embed", __name__)
 for_blueprint(bp, language_cookie=False)
 
 
-@unlimited
 @bp.get("/embed.js")
 def embed_js():
     response = send_from_directory(current_app.static_folder, "js/embed.js", max_age=300)
@@ -146,7 +145,6 @@ def _fresh_widget(slug: str, options: WidgetOptions) -> CachedPage:
 
 
 @frameable
-@unlimited
 @bp.get("/embed/<slug>")
 def widget(slug: str):
     """Like our own page, the widget is rendered at most once a second per process for each set of
@@ -158,7 +156,6 @@ def widget(slug: str):
 
 
 @frameable
-@unlimited
 @bp.post("/embed/<slug>/sign")
 def sign(slug: str):
     facts = public_facts(slug)
@@ -191,7 +188,6 @@ def sign(slug: str):
 
 
 @frameable
-@unlimited
 @bp.get("/embed/<slug>/check-email")
 def check_email(slug: str):
     petition = get_public_petition(slug)
@@ -200,7 +196,6 @@ def check_email(slug: str):
     return _render("embed/check_email.html", petition, options, partner)
 
 
-@unlimited
 @bp.get("/embed/<slug>/link")
 def fallback_link(slug: str):
     """What embed.js shows instead of a frame the browser refused (a site the partner did not register,

@@ -16,7 +16,7 @@ from petition.extensions import db
 from petition.i18n import current_locale, lang_arg
 from petition.intake import Door, Verdict
 from petition.models import Petition, PetitionStatus, SignatureCount, SignatureStatus
-from petition.policy import token_in_url, unlimited
+from petition.policy import token_in_url
 from petition.public import form_token
 from petition.public.forms import SOURCE_CODE
 from petition.public.origin import is_same_origin_post
@@ -67,7 +67,6 @@ def _render_petition_page(slug: str, source: str) -> CachedPage:
     return CachedPage(petition.id, html)
 
 
-@unlimited
 @bp.get("/p/<slug>")
 def petition_page(slug: str):
     """Everyone sees the same page but for their form token, so the page is rendered at most once a
@@ -81,7 +80,6 @@ def petition_page(slug: str):
     return form_token.fill_slot(page.html, page.petition_id)
 
 
-@unlimited
 @bp.post("/p/<slug>/sign")
 def sign(slug: str):
     facts = public_facts(slug)
@@ -131,7 +129,6 @@ def no_store(html: str, status: int = 200):
     return response
 
 
-@unlimited
 @bp.get("/p/<slug>/check-email")
 def check_email(slug: str):
     def render() -> CachedPage:
@@ -187,7 +184,6 @@ def _link_state(token: str):
 
 
 @token_in_url
-@unlimited
 @bp.get("/confirm/<token>")
 def confirm_page(token: str):
     """Shows what is being confirmed (first name, country) and a button, and changes nothing: mail
@@ -225,7 +221,6 @@ def confirm_page(token: str):
 
 
 @token_in_url
-@unlimited
 @bp.post("/confirm/<token>")
 def confirm(token: str):
     limited = rate_limits.hit("confirm", current_app.config["CONFIRM_RATE_LIMIT"], ip=request.remote_addr)

@@ -18,7 +18,7 @@ from petition.timeutil import utcnow
 # classifies it here.
 API = {"json_errors", "no_language_cookie"}
 ORGANISER = {"english_only", "private", "no_language_cookie"}
-WIDGET = {"frameable", "no_language_cookie", "unlimited"}
+WIDGET = {"frameable", "no_language_cookie"}
 ORGANISER_PAGES = (
     "logout", "index", "dashboard", "open", "close", "team", "remove_member", "paper",
     "record_tally", "partners", "create_partner", "add_partner", "add_partner_origin",
@@ -28,13 +28,13 @@ ORGANISER_PAGES = (
     "resume_update",
 )  # fmt: skip
 EXPECTED_POLICY: dict[str, set[str]] = {
-    "static": {"unlimited", "no_language_cookie"},
+    "static": {"no_language_cookie"},
     "public.index": set(),
-    "public.petition_page": {"unlimited"},
-    "public.sign": {"unlimited"},
-    "public.check_email": {"unlimited"},
-    "public.confirm_page": {"token_in_url", "unlimited"},
-    "public.confirm": {"token_in_url", "unlimited"},
+    "public.petition_page": set(),
+    "public.sign": set(),
+    "public.check_email": set(),
+    "public.confirm_page": {"token_in_url"},
+    "public.confirm": {"token_in_url"},
     "privacy.notice": set(),
     "privacy.data_request": set(),
     "privacy.data_request_sent": set(),
@@ -43,18 +43,18 @@ EXPECTED_POLICY: dict[str, set[str]] = {
     "privacy.unsubscribe_page": {"token_in_url"},
     "privacy.unsubscribe": {"token_in_url"},
     "privacy.withdrawn": set(),
-    "api.list_petitions": API | {"unlimited"},
-    "api.get_petition": API | {"unlimited"},
-    "api.openapi_document": API | {"unlimited"},
-    "health.healthz": API | {"unlimited"},
+    "api.list_petitions": API,
+    "api.get_petition": API,
+    "api.openapi_document": API,
+    "health.healthz": API,
     "live.petition_events": API,
     "partner_api.submit_signature": API,
     "partner_api.stats": API,
-    "embed.embed_js": {"no_language_cookie", "unlimited"},
+    "embed.embed_js": {"no_language_cookie"},
     "embed.widget": WIDGET,
     "embed.sign": WIDGET,
     "embed.check_email": WIDGET,
-    "embed.fallback_link": {"no_language_cookie", "unlimited"},
+    "embed.fallback_link": {"no_language_cookie"},
     "embed.share": {"english_only", "no_language_cookie"},
     "organiser.login": ORGANISER | {"login_free"},
     "organiser.accept_invite": ORGANISER | {"login_free", "token_in_url"},
