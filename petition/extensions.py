@@ -11,7 +11,7 @@ from petition.models.base import Base
 
 
 def client_address() -> str:
-    """The default rate-limit key: the client's address (ProxyFix has already applied TRUSTED_PROXIES)."""
+    """The client's address (ProxyFix has already applied TRUSTED_PROXIES)."""
     return request.remote_addr or "unknown"
 
 
