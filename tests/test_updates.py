@@ -12,7 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from petition.extensions import db
 from petition.mail.worker import Mailer, serve
@@ -495,3 +495,23 @@ def test_a_connection_lost_while_the_message_went_out_counts_in_doubt_and_is_nev
     assert (figures.sent, figures.in_doubt, figures.queued) == (1, 1, 0)
     assert later == {"sent": 0, "retried": 0, "failed": 0}
     assert not [r for r in sink.to("bea@example.org") if b"List-Unsubscribe-Post" in r.data], "not sent again"
+
+
+def test_an_update_without_a_subject_is_refused_with_its_text_kept_and_a_draft_is_edited_in_the_same_form(
+    app, petition_id, owner
+):
+    blank = {"subject": "", "body": "Keep *this* text.", "audience": "all"}
+    refused = owner.post("/organiser/p/demo/updates/new", blank)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert '<div class="error" role="alert"><p>The subject must be 1 to 200 characters.</p></div>' in page
+    assert "Keep *this* text.</textarea>" in page
+    assert '<input checked id="audience-1" name="audience" type="radio" value="all">' in page
+    assert '<button type="submit">Save the draft</button>' in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CampaignUpdate)) == 0
+
+    created = owner.post("/organiser/p/demo/updates/new", {"subject": "News", "body": "Text.", "audience": "all"})
+    draft = owner.get(created.headers["Location"]).get_data(as_text=True)
+    assert '<input id="subject" maxlength="200" name="subject" type="text" value="News">' in draft
+    assert '<button type="submit">Save</button>' in draft
