@@ -172,18 +172,15 @@ class CpuMeter:
         # replaced, and PostgreSQL backends opened and closed per request (as a too-small pool did).
         # Their parents' reaped-children time counts them. (The postmaster's also counts backends
         # of other databases on the same server that end in the window.)
-        self.parents = {"web": lambda: [real.process.pid], "db": lambda: self._postmaster(database)}
-
-    @staticmethod
-    def _postmaster(database: Database) -> list[int]:
-        backends = database.backend_pids()
-        return [parent_pid(backends[0])] if backends else []
+        self.master = real.process.pid
 
     def pids(self) -> dict[str, set[int]]:
-        return {
-            **{name: set(pids()) for name, pids in self.groups.items()},
-            **{f"reaped:{name}": set(pids()) for name, pids in self.parents.items()},
-        }
+        pids = {name: set(pids()) for name, pids in self.groups.items()}
+        backends = sorted(pids["db"])
+        pids["reaped:web"] = {self.master}
+        postmaster = parent_pid(backends[0]) if backends else None
+        pids["reaped:db"] = {postmaster} if postmaster else set()
+        return pids
 
     @staticmethod
     def read(pids: dict[str, set[int]]) -> dict:
@@ -221,7 +218,7 @@ class CpuMeter:
     @property
     def used(self) -> dict[str, float]:
         used = {name: sum(self._per_process(name).values()) for name in self.groups}
-        for name in self.parents:
+        for name in ("web", "db"):
             used[name] += sum(self._per_process(f"reaped:{name}").values())
         return used
 

@@ -248,11 +248,9 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return used
 
 
-def reaped_seconds(pid: int | None) -> float:
+def reaped_seconds(pid: int) -> float:
     """User + system CPU time of the process's children that have exited and been waited for: a
     PostgreSQL backend that came and went inside a window is counted by its postmaster only."""
-    if pid is None:
-        return 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:

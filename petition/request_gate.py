@@ -21,7 +21,6 @@ class RequestGate:
 
     def __init__(self, app: Callable, turns: int):
         self.app = app
-        self.turns = turns
         self._turns = threading.BoundedSemaphore(turns)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:

@@ -5,6 +5,7 @@ allowance), so without this bound a burst ran as many requests at once as it had
 holding a database connection: past the pool, PostgreSQL started and tore down a backend per request.
 Served over real HTTP from a threaded server, like the racing tests."""
 
+import http.client
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -91,8 +92,6 @@ def test_a_burst_runs_at_most_the_configured_requests_at_once_and_answers_them_a
 def test_an_open_stream_does_not_hold_a_turn(busy_app):
     """Live-update streams (and CSV exports) send their body after the view returned: more streams
     than turns stay open while ordinary requests are still answered."""
-    import http.client
-
     with LiveServer(busy_app) as server:
         streams = []
         try:
