@@ -4,12 +4,22 @@ import re
 import time
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from petition.extensions import db
-from petition.models import OutboxMessage, Petition, PetitionStatus, Signature, SignatureStatus
+from petition.models import (
+    OutboxMessage,
+    Petition,
+    PetitionStatus,
+    Signature,
+    SignatureActivity,
+    SignatureCount,
+    SignatureStatus,
+)
+from petition.services import confirming, signing
+from petition.timeutil import utcnow
 from tests.conftest import form_token_of
-from tests.helpers.fixtures import form_fields
+from tests.helpers.fixtures import form_fields, signer
 
 
 def signatures(app) -> list[Signature]:
@@ -163,6 +173,29 @@ def test_a_new_signature_and_its_email_are_committed_together(app, petition_id, 
         [message] = db.session.scalars(select(OutboxMessage)).all()
         [signature] = db.session.scalars(select(Signature)).all()
         assert message.signature_id == signature.id and message.kind == "confirm"
+
+
+def test_signing_and_confirming_inside_a_callers_transaction_are_undone_with_it(app, petition_id):
+    """On PostgreSQL a lone signature or confirmation commits by itself (one round trip); inside a
+    transaction its caller opened, it must stand or fall with what the caller wrote before it."""
+    with app.app_context():
+        petition = db.session.get(Petition, petition_id)  # the caller's transaction is open from here
+        petition.title = "Renamed, then rolled back"
+        signing.sign(db.session, petition, signer("ana@example.org"), now=utcnow())
+        db.session.rollback()
+        assert db.session.scalars(select(Signature)).all() == []
+        assert db.session.scalars(select(OutboxMessage)).all() == []
+        assert db.session.scalar(select(func.coalesce(func.sum(SignatureActivity.signed), 0))) == 0
+
+        signing.sign(db.session, petition, signer("ana@example.org"), now=utcnow())
+        db.session.commit()
+        [signature_id] = db.session.scalars(select(Signature.id)).all()
+        db.session.get(Petition, petition_id).title = "Renamed, then rolled back"
+        assert confirming.confirm(db.session, signature_id, utcnow()) is not None
+        db.session.rollback()
+        assert db.session.get(Signature, signature_id).status == SignatureStatus.PENDING
+        assert db.session.scalar(select(func.coalesce(func.sum(SignatureCount.count), 0))) == 0
+        assert db.session.get(Petition, petition_id).title != "Renamed, then rolled back"
 
 
 def test_an_expired_form_asks_to_send_again_and_keeps_what_was_typed(app, petition_id, client):

@@ -1,7 +1,7 @@
 """Confirming: a signature moves from pending to counted exactly once.
 
 The hot path is one statement on PostgreSQL (the status change, the counter, the hourly tally and a
-read of the petition's counters as they stood) and four short ones on SQLite. Its figures tell
+read of the petition's counters as they stood), committed by itself, and four short ones on SQLite. Its figures tell
 whether a milestone could have been crossed; only then does the caller look at the milestone table.
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from petition.models import Signature, SignatureStatus, SignatureSubmission
 from petition.services import activity, notifying, signature_links
-from petition.services.sql import is_postgresql, typed_text
+from petition.services.sql import is_postgresql, typed_text, write_first
 from petition.timeutil import UTCDateTime
 
 # Confirmations in flight at once (across every process) are counted by none of the others' reads.
@@ -83,7 +83,8 @@ class Confirmed:
 
 
 def confirm(session: Session, link: signature_links.Link | int, now: datetime) -> Confirmed | None:
-    """Confirm a pending signature and count it; the caller commits. Returns None when there was
+    """Confirm a pending signature and count it; the caller commits (on PostgreSQL, outside any
+    transaction, the statement has committed by itself: see `sql.write_first`). Returns None when there was
     nothing to confirm (already confirmed, flagged, gone, its details submitted again since the link
     was sent, or the petition closed), which makes repeats harmless: the conditional UPDATE lets
     exactly one of any number of racing requests through.
@@ -102,13 +103,13 @@ def confirm(session: Session, link: signature_links.Link | int, now: datetime) -
         "hour": activity.hour_of(now),
         "shard": random.randrange(current_app.config["COUNTER_SHARDS"]),
     }
-    connection = session.connection()
     if is_postgresql(session):
-        row = connection.execute(_CONFIRM_POSTGRESQL, params).first()
+        row = write_first(session, _CONFIRM_POSTGRESQL, params)
         if row is None:
             return None
         petition_id, country, total_before, country_before = row
         return Confirmed(petition_id, country, total_before + 1, country_before + 1)
+    connection = session.connection()
     row = connection.execute(_CONFIRM_SQLITE, params).first()
     if row is None:
         return None

@@ -5,8 +5,9 @@ whether someone signed; the difference only shows in which email (if any) the ow
 receives.
 
 A first signature is the hot path of a viral campaign, so it is one statement on PostgreSQL (the
-signature, its outbox row and the hourly sign-up tally in one CTE) and three short ones on SQLite,
-written out as SQL once rather than built through the ORM on every request.
+signature, its outbox row and the hourly sign-up tally in one CTE, committed by itself: one round
+trip) and three short ones on SQLite, written out as SQL once rather than built through the ORM on
+every request.
 """
 
 import random
@@ -22,7 +23,7 @@ from petition.models import FlagReason, MailKind, Signature, SignatureStatus, Si
 from petition.services import activity, blocklist, outbox, personal
 from petition.services.outbox import QUEUE_CONFIRMATION_SQL as _QUEUE_CONFIRMATION
 from petition.services.outbox import WAKE_CHANNEL
-from petition.services.sql import is_postgresql, typed_text, upsert_insert
+from petition.services.sql import is_postgresql, typed_text, upsert_insert, write_first
 from petition.timeutil import UTCDateTime
 
 
@@ -91,7 +92,8 @@ def sign(
     flag: FlagReason | None = None,
     blocked: "blocklist.BlockedSenders | None" = None,
 ) -> SignOutcome:
-    """Record a signature for `petition` (anything with an `id`); the caller commits. Concurrent
+    """Record a signature for `petition` (anything with an `id`); the caller commits (on PostgreSQL a
+    first signature outside any transaction has committed by itself, see `sql.write_first`). Concurrent
     first signatures with one address are resolved by the unique constraint: exactly one insert
     wins, the others take the repeat path.
 
@@ -125,10 +127,11 @@ def sign(
         "hour": activity.hour_of(now),
         "shard": random.randrange(current_app.config["COUNTER_SHARDS"]),
     }
-    connection = session.connection()
     if is_postgresql(session):
-        inserted_id = connection.execute(_SIGN_POSTGRESQL, params).scalar()
+        row = write_first(session, _SIGN_POSTGRESQL, params)
+        inserted_id = row[0] if row is not None else None
     else:
+        connection = session.connection()
         inserted_id = connection.execute(_SIGN_SQLITE, params).scalar()
         if inserted_id is not None and flag is None:
             connection.execute(_QUEUE_SQLITE, {**params, "signature_id": inserted_id})

@@ -5,7 +5,7 @@ import weakref
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 
 def upsert_insert(session: Session, model):
@@ -28,12 +28,32 @@ def typed_text(sql: str, **types) -> TextClause:
 _autocommit_engines: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
 
 
-def read_first(session: Session, statement, params: dict):
-    """One row, read outside any transaction. A read on the hot path (a confirmation page) that
-    went through the request's session would cost a BEGIN and a ROLLBACK around it."""
+def _autocommit(session: Session) -> Engine:
     engine = session.get_bind()
     autocommit = _autocommit_engines.get(engine)
     if autocommit is None:
         autocommit = _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    with autocommit.connect() as connection:
+    return autocommit
+
+
+def read_first(session: Session, statement, params: dict):
+    """One row, read outside any transaction. A read on the hot path (a confirmation page) that
+    went through the request's session would cost a BEGIN and a ROLLBACK around it."""
+    with _autocommit(session).connect() as connection:
+        return connection.execute(statement, params).first()
+
+
+def write_first(session: Session, statement, params: dict):
+    """The first row a writing statement returns, the statement being a whole transaction by itself
+    (PostgreSQL only: on SQLite, writers must take the write queue, see db_engine). The hot path's
+    single-statement writes (a signature with its outbox row and tally, a confirmation with its
+    counter) then cost one round trip instead of three (BEGIN, the statement, COMMIT), and skip the
+    session's commit machinery; a statement is atomic on its own.
+
+    When the session already has a transaction open, the statement joins it instead, so that what
+    was written before it and what it writes still commit together, when the caller commits."""
+    actual = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
+    if actual.in_transaction():
+        return session.connection().execute(statement, params).first()
+    with _autocommit(session).connect() as connection:
         return connection.execute(statement, params).first()
