@@ -15,6 +15,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.conftest import TEST_KEYS, form_token_of
@@ -145,3 +146,29 @@ def test_counts_agree_when_both_processes_confirm_at_once(servers, outbox, runne
         time.sleep(0.1)
     assert a.figures()["countries"] == b.figures()["countries"]
     assert "0 counter(s) corrected" in runner.invoke(args=["recount"]).output
+
+
+def test_a_request_waiting_on_the_database_does_not_hold_up_the_others_in_its_process(servers, outbox, app_config):
+    """A confirmation stuck behind a row lock holds one of its process's turns (request_gate.py) and
+    one database connection, no more: the totals are still served by the same process meanwhile.
+    (A worker whose database waits block the whole process, as gevent's would with a driver that is
+    not cooperative, fails here.)"""
+    a, _b = servers
+    sign(a, "ana@example.org")
+    outbox.deliver()
+    path = outbox.confirm_path("ana@example.org")
+    with psycopg.connect(app_config["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")) as holder:
+        holder.execute("SELECT id FROM signatures FOR UPDATE")  # the confirmation will wait for this lock
+        with ThreadPoolExecutor(1) as pool:
+            confirming = pool.submit(a.request, "POST", path)
+            time.sleep(0.5)
+            started = time.monotonic()
+            assert a.figures()["total"] == 0
+            assert time.monotonic() - started < 2
+            assert not confirming.done(), "the confirmation was still waiting for the lock"
+            holder.rollback()
+            assert confirming.result(timeout=10)[0] == 303
+    deadline = time.monotonic() + 2  # the totals are cached for a second
+    while a.figures()["total"] != 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
