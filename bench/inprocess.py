@@ -9,7 +9,8 @@ cache hit after the first), posts the form, lets the mail worker send the confir
 in /dev/shm, so that disk waits stay out of it), opens the link and presses the button. Each kind of
 work is timed with `time.process_time()` around that work only, after a warm-up, and printed as the
 median of `--runs` runs, beside a bare Flask endpoint measured in the same process and run. Database
-servers' own CPU is not in these figures (see `make bench` for the whole machine).
+servers' own CPU is not in these figures; PostgreSQL's is printed beside them, per signature (see
+`make bench` for the whole machine).
 """
 
 import argparse
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
+from servers import cpu_seconds  # noqa: E402  (bench/, this script's folder)
 
 KEYS = {
     "SECRET_KEY": "bench-secret-key",
@@ -183,6 +185,24 @@ def render_ms(app, client, requests: int = 30) -> float:
         cache.seconds = seconds
 
 
+def backend_cpu(app, kind: str, since: dict | None = None):
+    """PostgreSQL: the CPU seconds of this database's backends so far (a dict by pid), or, with
+    `since`, how much they used after it. Backends that start in between count from zero; one that
+    ended in between would be missed (the pool keeps its connections, so none does)."""
+    if kind != "postgresql":
+        return {} if since is None else 0.0
+    from sqlalchemy import text
+
+    from petition.extensions import db
+
+    with app.app_context(), db.engine.connect() as connection:
+        pids = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+        used = cpu_seconds([pid for (pid,) in pids])
+    if since is None:
+        return used
+    return sum(seconds - since.get(pid, 0.0) for pid, seconds in used.items())
+
+
 def bare_endpoint_ms(requests: int = 3000) -> float:
     bare = Flask("bare")
     bare.add_url_rule("/", "bare", lambda: {"ok": 1})
@@ -211,8 +231,10 @@ def measure(kind: str, args) -> dict:
                 import cProfile
 
                 clock.profiler, clock.profiled = cProfile.Profile(time.process_time), args.profile
+            backends = backend_cpu(app, kind)
             flow(app, client, clock, args.signatures, f"r{run}", args.batch, outbox)
             runs.append({step: 1000 * spent / args.signatures for step, spent in clock.spent.items()})
+            runs[-1]["database"] = 1000 * (backend_cpu(app, kind, since=backends) / args.signatures)
             if clock.profiler is not None:
                 import pstats
 
@@ -228,6 +250,7 @@ def measure(kind: str, args) -> dict:
             "bare_ms": statistics.median(bare),
             "render_ms": rendering,
             "steps": {step: statistics.median(r[step] for r in runs) for step in STEPS},
+            "database_ms": statistics.median(r["database"] for r in runs) if kind == "postgresql" else None,
         }
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -255,6 +278,9 @@ def report(results: list[dict], args) -> None:
             verdict = "met" if ms <= BUDGET_MS[step] else "missed"
             print(f"  {step:<14}{ms:>8.3f}{ms / bare:>9.1f}{BUDGET_MS[step]:>9.1f}  {verdict}")
         print(f"  {'per signature':<14}{total:>8.3f}{total / bare:>9.1f}{sum(BUDGET_MS.values()):>9.1f}")
+        if result.get("database_ms") is not None:
+            database = result["database_ms"]
+            print(f"  PostgreSQL's own CPU (its backends, not in the figures above): {database:.3f} ms per signature")
         rendering = result["render_ms"]
         print(f"  page rendering on a cache miss (once a second per process and language): {rendering:.1f} ms")
 
