@@ -179,23 +179,28 @@ def test_signing_and_confirming_inside_a_callers_transaction_are_undone_with_it(
     """On PostgreSQL a lone signature or confirmation commits by itself (one round trip); inside a
     transaction its caller opened, it must stand or fall with what the caller wrote before it."""
     with app.app_context():
-        petition = db.session.get(Petition, petition_id)  # the caller's transaction is open from here
-        petition.title = "Renamed, then rolled back"
-        signing.sign(db.session, petition, signer("ana@example.org"), now=utcnow())
+        title = db.session.get(Petition, petition_id).title
+
+        def caller_writes_first():
+            db.session.get(Petition, petition_id).title = "Renamed, then rolled back"
+            db.session.flush()  # written inside the caller's transaction, not yet committed
+
+        caller_writes_first()
+        signing.sign(db.session, db.session.get(Petition, petition_id), signer("ana@example.org"), now=utcnow())
         db.session.rollback()
         assert db.session.scalars(select(Signature)).all() == []
         assert db.session.scalars(select(OutboxMessage)).all() == []
         assert db.session.scalar(select(func.coalesce(func.sum(SignatureActivity.signed), 0))) == 0
 
-        signing.sign(db.session, petition, signer("ana@example.org"), now=utcnow())
+        signing.sign(db.session, db.session.get(Petition, petition_id), signer("ana@example.org"), now=utcnow())
         db.session.commit()
         [signature_id] = db.session.scalars(select(Signature.id)).all()
-        db.session.get(Petition, petition_id).title = "Renamed, then rolled back"
+        caller_writes_first()
         assert confirming.confirm(db.session, signature_id, utcnow()) is not None
         db.session.rollback()
         assert db.session.get(Signature, signature_id).status == SignatureStatus.PENDING
         assert db.session.scalar(select(func.coalesce(func.sum(SignatureCount.count), 0))) == 0
-        assert db.session.get(Petition, petition_id).title != "Renamed, then rolled back"
+        assert db.session.get(Petition, petition_id).title == title
 
 
 def test_an_expired_form_asks_to_send_again_and_keeps_what_was_typed(app, petition_id, client):

@@ -1,8 +1,9 @@
 """Confirming: a signature moves from pending to counted exactly once.
 
 The hot path is one statement on PostgreSQL (the status change, the counter, the hourly tally and a
-read of the petition's counters as they stood), committed by itself, and four short ones on SQLite. Its figures tell
-whether a milestone could have been crossed; only then does the caller look at the milestone table.
+read of the petition's counters as they stood), committed by itself, and four short ones on SQLite.
+Its figures tell whether a milestone could have been crossed; only then does the caller look at the
+milestone table.
 """
 
 import random
@@ -84,10 +85,10 @@ class Confirmed:
 
 def confirm(session: Session, link: signature_links.Link | int, now: datetime) -> Confirmed | None:
     """Confirm a pending signature and count it; the caller commits (on PostgreSQL, outside any
-    transaction, the statement has committed by itself: see `sql.write_first`). Returns None when there was
-    nothing to confirm (already confirmed, flagged, gone, its details submitted again since the link
-    was sent, or the petition closed), which makes repeats harmless: the conditional UPDATE lets
-    exactly one of any number of racing requests through.
+    transaction, the statement has committed by itself: see `sql.write_first`). Returns None when
+    there was nothing to confirm (already confirmed, flagged, gone, its details submitted again since
+    the link was sent, or the petition closed), which makes repeats harmless: the conditional UPDATE
+    lets exactly one of any number of racing requests through.
 
     `link` is what a confirmation link names; a bare signature id (tests, tools) confirms whatever
     details are stored."""

@@ -93,9 +93,9 @@ def sign(
     blocked: "blocklist.BlockedSenders | None" = None,
 ) -> SignOutcome:
     """Record a signature for `petition` (anything with an `id`); the caller commits (on PostgreSQL a
-    first signature outside any transaction has committed by itself, see `sql.write_first`). Concurrent
-    first signatures with one address are resolved by the unique constraint: exactly one insert
-    wins, the others take the repeat path.
+    first signature outside any transaction has committed by itself, see `sql.write_first`).
+    Concurrent first signatures with one address are resolved by the unique constraint: exactly one
+    insert wins, the others take the repeat path.
 
     `flag` is why the caller found the attempt suspicious (rate, honeypot, too fast); a sender on the
     petition's blocklist is flagged here (from `blocked`, the petition's cached list, or else from the
