@@ -36,11 +36,16 @@ def _autocommit(session: Session) -> Engine:
     return autocommit
 
 
+def _first_alone(session: Session, statement, params: dict):
+    """The first row of one statement run outside any transaction (each statement its own)."""
+    with _autocommit(session).connect() as connection:
+        return connection.execute(statement, params).first()
+
+
 def read_first(session: Session, statement, params: dict):
     """One row, read outside any transaction. A read on the hot path (a confirmation page) that
     went through the request's session would cost a BEGIN and a ROLLBACK around it."""
-    with _autocommit(session).connect() as connection:
-        return connection.execute(statement, params).first()
+    return _first_alone(session, statement, params)
 
 
 def write_first(session: Session, statement, params: dict):
@@ -55,5 +60,4 @@ def write_first(session: Session, statement, params: dict):
     actual = session.registry() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's
     if actual.in_transaction():
         return session.connection().execute(statement, params).first()
-    with _autocommit(session).connect() as connection:
-        return connection.execute(statement, params).first()
+    return _first_alone(session, statement, params)
