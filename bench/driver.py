@@ -1,10 +1,11 @@
 """One process of the signing-flow load (run by loads.flow, several at once): signers load the
-petition page and post the form with its real token; confirmers take each confirmation link the
-SMTP sink hands over, open it and press the button.
+petition page, post the form with its real token and follow the redirect to the "check your inbox"
+page; confirmers take each confirmation link the SMTP sink hands over, open it, press the button
+and, if the answer is a redirect, load the page it leads to. Every request a browser would make.
 
 The HTTP client is a few lines of asyncio protocol on keep-alive connections, one per signer or
 confirmer: aiohttp spent about 150-180 µs of CPU per request here against 60 µs for this, and at a
-few hundred signatures a second (four requests each) the difference is a visible share of the two
+few hundred signatures a second (five requests each) the difference is a visible share of the two
 cores the app is measured on.
 
     driver.py '<json config>'     prints READY, reads one GO line from stdin, prints one RESULT line
@@ -29,7 +30,8 @@ from urllib.parse import urlencode, urlsplit
 TOKEN = re.compile(rb'name="form_token" type="hidden" value="([^"]+)"')
 # Where signers come from in the flow: roughly by population, as in a real burst.
 COUNTRIES = {"DE": 83, "FR": 68, "IT": 59, "ES": 48, "PL": 37, "RO": 19, "NL": 18, "BE": 12, "PT": 10, "MT": 1}
-KINDS = ("page", "sign", "confirm_page", "confirm")
+# "thanks": the page a redirect from the confirm POST leads to (none when the POST answers with it).
+KINDS = ("page", "sign", "check_email", "confirm_page", "confirm", "thanks")
 TIMEOUT = 30.0
 FORM_HEADERS = b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
 IDLE_RECONNECT = 2.0  # below gunicorn's keep-alive (5 s): never send on a connection the server may be closing
@@ -47,7 +49,8 @@ class Connection(asyncio.Protocol):
         self.buffer = bytearray()
         self.waiter: asyncio.Future | None = None
         self.closed = False
-        self.head: tuple[int, int, int, bool] | None = None  # status, body start, length (-1: chunked), close
+        # status, body start, length (-1: chunked), close, Location
+        self.head: tuple[int, int, int, bool, str | None] | None = None
 
     def connection_made(self, transport):
         self.transport = transport
@@ -67,7 +70,7 @@ class Connection(asyncio.Protocol):
                 return
             lines = bytes(self.buffer[:end]).split(b"\r\n")
             status = int(lines[0][9:12])
-            length, close = 0, False
+            length, close, location = 0, False, None
             for line in lines[1:]:
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
@@ -77,8 +80,11 @@ class Connection(asyncio.Protocol):
                     length = -1
                 elif name == b"connection" and value.strip().lower() == b"close":
                     close = True
-            self.head = (status, end + 4, length, close)
-        status, start, length, close = self.head
+                elif name == b"location":
+                    target = urlsplit(value.strip().decode())
+                    location = target.path + (f"?{target.query}" if target.query else "")
+            self.head = (status, end + 4, length, close, location)
+        status, start, length, close, location = self.head
         if length >= 0:
             if len(self.buffer) < start + length:
                 return
@@ -92,7 +98,7 @@ class Connection(asyncio.Protocol):
         if close:
             self.closed = True
             self.transport.close()
-        self.waiter.set_result((status, body))
+        self.waiter.set_result((status, body, location))
 
     def _dechunk(self, start: int) -> bytes | None:
         parts, at = [], start
@@ -122,7 +128,8 @@ class Client:
         self.connection: Connection | None = None
         self.last_used = 0.0
 
-    async def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes]:
+    async def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes, str | None]:
+        """The status, the body and the Location header's path (None without one)."""
         loop = asyncio.get_running_loop()
         now = time.monotonic()
         if self.connection is None or self.connection.closed or now - self.last_used > IDLE_RECONNECT:
@@ -191,16 +198,17 @@ class Stats:
 
 
 async def timed(stats: Stats, kind: str, client: Client, method: str, path: str, form=None):
+    """status, body, Location, and when the request started and ended (status None: it failed)."""
     started = time.monotonic()
     try:
-        status, body = await client.request(method, path, form)
+        status, body, location = await client.request(method, path, form)
     except (OSError, HttpError, TimeoutError) as error:
         stats.error(f"{kind} {type(error).__name__}", started)
-        return None, None, started, time.monotonic()
+        return None, None, None, started, time.monotonic()
     done = time.monotonic()
     if stats.inside(started):
         stats.latencies[kind].append(done - started)
-    return status, body, started, done
+    return status, body, location, started, done
 
 
 async def run(config: dict, go: dict, links: asyncio.Queue, arrived: list[float]) -> Stats:
@@ -226,7 +234,7 @@ async def run(config: dict, go: dict, links: asyncio.Queue, arrived: list[float]
                     return
             else:
                 await unconfirmed.acquire()
-            status, body, started, _ = await timed(stats, "page", client, "GET", f"/p/{slug}")
+            status, body, _, started, _ = await timed(stats, "page", client, "GET", f"/p/{slug}")
             if status != 200:
                 if status is not None:
                     stats.error(f"page {status}", started)
@@ -239,8 +247,8 @@ async def run(config: dict, go: dict, links: asyncio.Queue, arrived: list[float]
                       "form_token": token.group(1).decode() if token else ""}  # fmt: skip
             # Noted before the request: the mail may reach the sink before the answer reaches us.
             signed_at[address.encode()] = time.monotonic()
-            status, _, started, _ = await timed(stats, "sign", client, "POST", f"/p/{slug}/sign", fields)
-            if status != 303:
+            status, _, location, started, _ = await timed(stats, "sign", client, "POST", f"/p/{slug}/sign", fields)
+            if status != 303 or not location:
                 if status is not None:
                     stats.error(f"sign {status}", started)
                 signed_at.pop(address.encode(), None)
@@ -249,15 +257,20 @@ async def run(config: dict, go: dict, links: asyncio.Queue, arrived: list[float]
             stats.signed += 1
             stats.signed_window += stats.inside(started)
             outstanding[0] += 1
+            status, _, _, started, _ = await timed(stats, "check_email", client, "GET", location)
+            if status is not None and status != 200:
+                stats.error(f"check email {status}", started)
 
     async def confirm(client: Client, path: str) -> None:
-        status, _, started, _ = await timed(stats, "confirm_page", client, "GET", path)
+        status, _, _, started, _ = await timed(stats, "confirm_page", client, "GET", path)
         if status != 200:
             if status is not None:
                 stats.error(f"confirm page {status}", started)
             return
-        status, _, started, done = await timed(stats, "confirm", client, "POST", path)
-        if status != 303:
+        status, _, location, started, done = await timed(stats, "confirm", client, "POST", path)
+        if status == 303 and location:  # the thanks page behind a redirect: the browser loads it
+            status, _, _, started, done = await timed(stats, "thanks", client, "GET", location)
+        if status != 200:
             if status is not None:
                 stats.error(f"confirm {status}", started)
             return

@@ -39,9 +39,12 @@ KEYS = {
 }
 CONFIRM_PATH = re.compile(r"https?://[^/\s]+(/confirm/[A-Za-z0-9._-]+)")
 TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
-STEPS = ("page", "sign", "mail", "confirm_page", "confirm")
+# Every request a browser makes: "check_email" is where the sign POST redirects; "thanks" is where the
+# confirm POST redirects, if it does (a build that answers with the thanks page spends nothing there).
+STEPS = ("page", "sign", "check_email", "mail", "confirm_page", "confirm", "thanks")
 # One name per process: runs by several engineers on one PostgreSQL server must not drop each other's.
 DATABASE = f"petition_inprocess_{os.getpid()}"
+# Issue 11's budgets; the redirects' pages had none (its flow left them out).
 BUDGET_MS = {"page": 0.5, "sign": 1.5, "mail": 1.5, "confirm_page": 1.0, "confirm": 1.5}
 
 
@@ -162,12 +165,16 @@ def flow(app, client, clock: Clock, count: int, tag: str, batch: int, outbox: Pa
             }
             answer = clock.time("sign", lambda data=data: client.post("/p/flow/sign", data=data))
             assert answer.status_code == 303, answer.status_code
+            inbox = clock.time("check_email", lambda answer=answer: client.get(answer.headers["Location"]))
+            assert inbox.status_code == 200, inbox.status_code
         clock.time("mail", lambda: deliver_all(app, batch))
         for path in confirm_paths(outbox):
             shown = clock.time("confirm_page", lambda path=path: client.get(path))
             assert shown.status_code == 200, shown.status_code
             done = clock.time("confirm", lambda path=path: client.post(path))
-            assert done.status_code == 303, done.status_code
+            if done.status_code == 303:
+                done = clock.time("thanks", lambda done=done: client.get(done.headers["Location"]))
+            assert done.status_code == 200 and b"confirmed" in done.data, done.status_code
 
 
 def render_ms(app, client, requests: int = 30) -> float:
@@ -275,8 +282,12 @@ def report(results: list[dict], args) -> None:
         for step in STEPS:
             ms = result["steps"][step]
             total += ms
-            verdict = "met" if ms <= BUDGET_MS[step] else "missed"
-            print(f"  {step:<14}{ms:>8.3f}{ms / bare:>9.1f}{BUDGET_MS[step]:>9.1f}  {verdict}")
+            budget = BUDGET_MS.get(step)
+            if budget is None:
+                print(f"  {step:<14}{ms:>8.3f}{ms / bare:>9.1f}{'-':>9}  -")
+            else:
+                verdict = "met" if ms <= budget else "missed"
+                print(f"  {step:<14}{ms:>8.3f}{ms / bare:>9.1f}{budget:>9.1f}  {verdict}")
         print(f"  {'per signature':<14}{total:>8.3f}{total / bare:>9.1f}{sum(BUDGET_MS.values()):>9.1f}")
         if result.get("database_ms") is not None:
             database = result["database_ms"]

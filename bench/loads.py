@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from driver import KINDS
 
 HERE = Path(__file__).resolve().parent
 TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
@@ -80,7 +81,6 @@ class Sink:
 
 
 # The signing flow ------------------------------------------------------------------------------
-KINDS = ("page", "sign", "confirm_page", "confirm")
 
 
 @dataclass

@@ -37,8 +37,10 @@ DRIVER_LIMIT = 0.9  # a driver process busier than this share of one core may be
 REQUESTS = {
     "page": "GET /p/<slug> (petition page)",
     "sign": "POST /p/<slug>/sign",
+    "check_email": "GET /p/<slug>/check-email (its redirect)",
     "confirm_page": "GET /confirm/<token> (confirmation page)",
     "confirm": "POST /confirm/<token>",
+    "thanks": "GET /confirm/<token> (thanks, if redirected)",
 }
 
 
@@ -62,7 +64,7 @@ def flow_rows(result: dict, flow: list[dict], bare: float) -> list[tuple[str, st
     missing = sum(r.get("missing_emails", 0) for r in flow)
     kinds = sorted({k for r in flow for k in r.get("error_kinds", {})})
     rows.append((
-        "signing flow (4 requests + email), confirmed/s",
+        "signing flow (a browser's requests + email), confirmed/s",
         f"{_n(rate, 1)}/s, {errors} err" + (f" ({', '.join(kinds)})" if kinds else "")
         + f", {missing} emails never came (within {result.get('drain', 5):g} s)",
         _n(bare), f"{_med(flow, 'ratio'):.3f}", f">= {target}/s, 0 err, 0 lost",

@@ -66,8 +66,9 @@ def test_fifty_clicks_on_one_confirmation_link_count_once(app, petition_id, serv
 
     replies = all_at_once([lambda: request(server, "POST", path)] * 50)
 
-    assert Counter(r.status for r in replies) == {303: 50}
-    assert {r.location for r in replies} == {path}
+    # One click confirmed and got the thanks page; the others found it done and were sent to it.
+    assert Counter(r.status for r in replies) == {200: 1, 303: 49}
+    assert {r.location for r in replies if r.status == 303} == {path}
     detail = api(app)
     assert detail["total"] == 1
     assert next(c for c in detail["countries"] if c["code"] == "DE")["count"] == 1
@@ -82,7 +83,7 @@ def test_three_hundred_confirmations_from_thirty_two_threads_are_counted_exactly
 
     replies = in_threads([lambda p=p: request(server, "POST", p) for p in paths], threads=32)
 
-    assert Counter(r.status for r in replies) == {303: len(paths)}
+    assert Counter(r.status for r in replies) == {200: len(paths)}
     expected = Counter(country for _, country in people)
     detail = api(app)
     assert detail["total"] == len(people)
@@ -115,7 +116,7 @@ def test_confirmations_racing_across_a_threshold_stamp_the_milestone_once(app, m
 
     replies: list[Reply] = all_at_once([lambda p=p: request(server, "POST", p) for p in paths])
 
-    assert {r.status for r in replies} == {303}
+    assert {r.status for r in replies} == {200}
     with app.app_context():
         milestones = db.session.execute(
             select(Milestone.kind, Milestone.key, Milestone.count_at).where(Milestone.petition_id == petition_id)
@@ -143,7 +144,7 @@ def test_signatures_and_confirmations_of_different_people_interleave(app, petiti
 
     replies = in_threads([job for pair in zip(signs, confirms, strict=True) for job in pair], threads=16)
 
-    assert {r.status for r in replies} == {303}
+    assert Counter(r.status for r in replies) == {303: 40, 200: 40}  # each signature taken, each confirmation done
     detail = api(app)
     assert detail["total"] == 40
     with app.app_context():

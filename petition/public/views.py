@@ -187,19 +187,25 @@ def _link_state(token: str):
 @bp.get("/confirm/<token>")
 def confirm_page(token: str):
     """Shows what is being confirmed (first name, country) and a button, and changes nothing: mail
-    scanners that follow links must not confirm.
-
-    The page is the same for every signer of a petition reading it in one language but for the
-    token, the name and the country, so it comes from the one-second cache with those put in."""
+    scanners that follow links must not confirm. Once confirmed, the thanks page."""
     state, row = _link_state(token)
     if state == LinkState.BAD:
         abort(400, description="confirm_link")
     speak_signers_language(row.locale)
+    return _link_page(token, state, row.petition_id, row)
+
+
+def _link_page(token: str, state: LinkState, petition_id: int, row=None):
+    """The page a confirmation link shows in `state`; `row` (the signature's name and country) is
+    needed only while it is pending.
+
+    The page is the same for every signer of a petition reading it in one language but for the
+    token, the name and the country, so it comes from the one-second cache with those put in."""
     locale = current_locale()
-    key = ("confirm", row.petition_id, state, locale, _query_key())
+    key = ("confirm", petition_id, state, locale, _query_key())
 
     def render() -> CachedPage:
-        petition = db.session.get(Petition, row.petition_id)
+        petition = db.session.get(Petition, petition_id)
         text = petition_text(petition)
         context = {"petition": petition, "text": text, "token": token}
         if state == LinkState.CLOSED:
@@ -241,7 +247,11 @@ def confirm(token: str):
         return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)
     live.announce(confirmed.petition_id)
     _stamp_milestones_if_crossed(confirmed)
-    return redirect(url_for("public.confirm_page", token=token, lang=lang_arg()), code=303)
+    # The thanks page itself, not a redirect to it: a browser would only load the same page from the
+    # same URL, at the cost of a second request and a read of the signature for every signer. Sending
+    # the form again (a reload) is harmless: it finds the signature confirmed and redirects.
+    speak_signers_language(confirmed.locale)
+    return _link_page(token, LinkState.CONFIRMED, confirmed.petition_id)
 
 
 def _stamp_milestones_if_crossed(confirmed: confirming.Confirmed) -> None:

@@ -32,7 +32,7 @@ _CONFIRM = """
        AND EXISTS (SELECT 1 FROM petitions p
                     WHERE p.id = signatures.petition_id AND p.status = 'open'
                       AND (p.closes_at IS NULL OR p.closes_at > :now) AND (p.opens_at IS NULL OR p.opens_at <= :now))
-    RETURNING petition_id, country, source"""
+    RETURNING petition_id, country, source, locale"""
 _COUNT = """
     INSERT INTO signature_counts (petition_id, country, shard, count, updated_at)
     SELECT petition_id, country, :shard, 1, :now FROM {source} WHERE true
@@ -56,7 +56,7 @@ _CONFIRM_POSTGRESQL = _typed(
     WITH confirmed AS ({_CONFIRM.format(same_as="IS NOT DISTINCT FROM")}),
     counted AS ({_COUNT.format(source="confirmed")}),
     tallied AS ({_TALLY.format(source="confirmed")})
-    SELECT c.petition_id, c.country,
+    SELECT c.petition_id, c.country, c.locale,
            (SELECT coalesce(sum(n.count), 0) FROM signature_counts n WHERE n.petition_id = c.petition_id),
            (SELECT coalesce(sum(n.count), 0) FROM signature_counts n
              WHERE n.petition_id = c.petition_id AND n.country = c.country)
@@ -77,6 +77,7 @@ def make_confirm_token(signature_id: int, digest: str | None) -> str:
 class Confirmed:
     petition_id: int
     country: str
+    locale: str  # the language the person signed in: their thanks page speaks it
     # The petition's total and the country's count with this confirmation, as far as this
     # transaction could see (confirmations committing at the same moment may be missing).
     total: int = 0
@@ -108,8 +109,8 @@ def confirm(session: Session, link: signature_links.Link | int, now: datetime) -
         row = write_first(session, _CONFIRM_POSTGRESQL, params)
         if row is None:
             return None
-        petition_id, country, total_before, country_before = row
-        return Confirmed(petition_id, country, total_before + 1, country_before + 1)
+        petition_id, country, locale, total_before, country_before = row
+        return Confirmed(petition_id, country, locale, total_before + 1, country_before + 1)
     connection = session.connection()
     row = connection.execute(_CONFIRM_SQLITE, params).first()
     if row is None:
@@ -118,7 +119,7 @@ def confirm(session: Session, link: signature_links.Link | int, now: datetime) -
     connection.execute(_COUNT_SQLITE, params)
     connection.execute(_TALLY_SQLITE, params)
     total, country_count = connection.execute(_FIGURES_SQLITE, params).one()
-    return Confirmed(row.petition_id, row.country, total, country_count)
+    return Confirmed(row.petition_id, row.country, row.locale, total, country_count)
 
 
 def confirm_link(session: Session, link: signature_links.Link, now: datetime) -> Confirmed | None:

@@ -31,7 +31,7 @@ def test_the_counter_moves_without_reloading_the_page(app_config, petition_id, o
         time.sleep(0.5)  # the script has opened its stream or scheduled its first poll
         sign(server, "ana@example.org", "DE")
         outbox.deliver()
-        assert server.request("POST", outbox.confirm_path("ana@example.org"))[0] == 303
+        assert server.request("POST", outbox.confirm_path("ana@example.org"))[0] == 200
         expect(total).to_have_text("1", timeout=6000)
         expect(page.locator('tr[data-country="DE"] [data-live="count"]')).to_have_text("1")
     finally:
