@@ -136,7 +136,7 @@ def check_email(slug: str):
         html = render_template("public/check_email.html", petition=petition, text=petition_text(petition))
         return CachedPage(petition.id, html)
 
-    return public_cache().get_or_make(("check_email", slug, _query_key()), render).html
+    return public_cache().get_or_make(("check_email", slug, current_locale(), _query_key()), render).html
 
 
 def _query_key() -> tuple:
