@@ -4,7 +4,8 @@ SQLite: WAL, a busy timeout, fsync on commit, and write transactions that take t
 they begin. A plain deferred `BEGIN` that reads and then writes fails with "database is locked"
 whenever another writer committed in between (WAL snapshots cannot be upgraded), and the busy
 timeout does not help. So a request that may write (any method but GET/HEAD/OPTIONS), or code inside
-`write_intent()`, opens its transactions with `BEGIN IMMEDIATE`.
+`write_intent()`, opens its transactions with `BEGIN IMMEDIATE`, until it says it is done writing
+(`done_writing()`: a page rendered after the request's writes committed).
 
 Writers also queue in order for that lock: each write transaction first takes an exclusive `flock`
 on a file beside the database, held until COMMIT or ROLLBACK. Without it, writers waiting for
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
@@ -43,10 +44,17 @@ def write_intent() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+def done_writing() -> None:
+    """In a request that may write: everything it writes has committed, and what follows only reads
+    (a page rendered after a confirmation). Its transactions from here on begin as reads, so they do
+    not hold SQLite's one write lock while a template renders."""
+    g.done_writing = True
+
+
 def _wants_write_lock() -> bool:
     if _write_intent.get():
         return True
-    return has_request_context() and request.method not in _SAFE_METHODS
+    return has_request_context() and request.method not in _SAFE_METHODS and not g.get("done_writing")
 
 
 _held_here = threading.local()  # write-queue turns held by this thread (across its connections)

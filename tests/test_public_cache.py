@@ -5,7 +5,9 @@ import re
 import time
 
 import pytest
+from sqlalchemy import event
 
+from petition.extensions import db
 from tests.conftest import form_token_of
 from tests.helpers.fixtures import form_fields
 
@@ -125,3 +127,32 @@ def test_cached_pages_still_speak_each_readers_language(client, petition_id, sig
         client.set_cookie("lang", "pl")
     for lang in ("de", "en"):
         assert _lang(client.get(f"{link}?lang={lang}")) == lang
+
+
+@pytest.mark.sqlite_only
+def test_the_thanks_page_is_rendered_without_holding_the_sqlite_write_lock(app, client, petition_id, sign_form, outbox):
+    """The confirming POST renders the thanks page when the cache has none: that read must begin as a
+    read, or every other signer's write waits while a template renders."""
+    sign_form(email="ana@example.org")
+    outbox.deliver()
+    link = outbox.confirm_path("ana@example.org")
+    assert client.get(link).status_code == 200  # the confirmation page, as the signer sees it first
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        thanks = client.post(link)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert thanks.status_code == 200 and "your signature is confirmed" in thanks.get_data(as_text=True)
+    begins = [n for n, s in enumerate(statements) if s.startswith("BEGIN")]
+    confirming = next(n for n, s in enumerate(statements) if s.startswith("UPDATE signatures SET status"))
+    rendering = max(n for n, s in enumerate(statements) if "FROM petitions" in s)
+    assert statements[max(n for n in begins if n < confirming)] == "BEGIN IMMEDIATE"
+    assert rendering > confirming and statements[max(n for n in begins if n < rendering)] == "BEGIN"

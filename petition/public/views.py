@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import TooManyRequests
 
 from petition import intake, live, rate_limits
+from petition.db_engine import done_writing
 from petition.extensions import db
 from petition.i18n import current_locale, lang_arg
 from petition.intake import Door, Verdict
@@ -250,6 +251,10 @@ def confirm(token: str):
     # The thanks page itself, not a redirect to it: a browser would only load the same page from the
     # same URL, at the cost of a second request and a read of the signature for every signer. Sending
     # the form again (a reload) is harmless: it finds the signature confirmed and redirects.
+    # Rendering it (once a second, on a cache miss) reads, and on SQLite must not hold the write lock
+    # a read begun above (the milestone check's) would still hold.
+    db.session.commit()
+    done_writing()
     speak_signers_language(confirmed.locale)
     return _link_page(token, LinkState.CONFIRMED, confirmed.petition_id)
 
