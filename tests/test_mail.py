@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.smtp import SMTP
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from petition.extensions import db
 from petition.mail.worker import deliver_due, serve
@@ -351,6 +351,53 @@ def test_two_workers_deliver_a_shared_outbox_without_sending_anything_twice(app,
     delivered = [r.rcpt_tos[0] for r in smtp.received]
     assert len(delivered) == 200 and sorted(set(delivered)) == sorted(addresses(200)), "each message exactly once"
     assert {row.status for row in outbox_rows(app)} == {MailStatus.SENT}
+
+
+@pytest.mark.postgresql_only
+def test_of_two_workers_one_listens_and_the_other_takes_over_when_it_stops(app, petition_id, outbox):
+    """Each signature wakes one worker, not every worker (each woken one costs CPU for nothing); when
+    the listening worker stops, the other listens within a second, and mail still leaves at once."""
+    stops = {"first": threading.Event(), "second": threading.Event()}
+    sent: dict[str, dict] = {}
+
+    def work(name: str) -> None:
+        with app.app_context():
+            sent[name] = serve(db.session, once=False, interval=60, stopping=stops[name].is_set)
+
+    def listeners() -> int:
+        with app.app_context():
+            query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+            return db.session.scalar(text(query))
+
+    def leaves_at_once(address: str) -> None:
+        signed_at = time.monotonic()
+        queue_signatures(app, petition_id, [address])
+        while not outbox.to(address) and time.monotonic() - signed_at < 10:
+            time.sleep(0.02)
+        assert outbox.to(address) and time.monotonic() - signed_at < 2, "woken by the signature"
+
+    threads = {name: threading.Thread(target=work, args=(name,)) for name in stops}
+    threads["first"].start()
+    time.sleep(0.5)  # the first one listens
+    threads["second"].start()
+    try:
+        time.sleep(0.5)
+        assert listeners() == 1
+        leaves_at_once("ana@example.org")
+        stops["first"].set()
+        queue_signatures(app, petition_id, ["wake@example.org"])  # ends the first one's sleep
+        threads["first"].join(30)
+        assert not threads["first"].is_alive()
+        time.sleep(1.5)  # the second one's next look, and it listens
+        assert listeners() == 1
+        leaves_at_once("jan@example.org")
+    finally:
+        for stop in stops.values():
+            stop.set()
+        queue_signatures(app, petition_id, ["last@example.org"])
+        for thread in threads.values():
+            thread.join(30)
+    assert set(sent) == {"first", "second"} and sent["second"]["sent"] >= 1
 
 
 @pytest.mark.postgresql_only

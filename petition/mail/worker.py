@@ -58,6 +58,14 @@ MARK_EVERY = 25
 GATHER_SECONDS = 0.05
 # How often a write that failed is tried again before the worker gives up on this batch.
 WRITE_ATTEMPTS = 5
+# Of several workers on PostgreSQL, one listens: the one holding this session advisory lock. The
+# others look at the outbox every FOLLOWER_LOOK_SECONDS (taking their share of a backlog) and try for
+# the lock each time, so one of them listens within that time once the listener is gone. When every
+# worker listened, each signature woke them all and all but one found nothing left to claim, or split
+# a small batch: on one 2-core machine two workers cost 0.5-0.7 ms more CPU per signature than one
+# (`make bench`, --mail-workers).
+LISTENER_LOCK = 0x6D61696C  # "mail"
+FOLLOWER_LOOK_SECONDS = 1.0
 
 
 def worker_name() -> str:
@@ -306,11 +314,12 @@ def deliver_due(
 
 
 class Waker:
-    """Waits for new mail: on PostgreSQL a LISTEN on the channel `petition.services.outbox` notifies,
-    elsewhere (and as a safety net) a plain timeout."""
+    """Waits for new mail: on PostgreSQL a LISTEN on the channel `petition.services.outbox` notifies
+    (in one worker at a time: see LISTENER_LOCK), elsewhere (and as a safety net) a plain timeout."""
 
     def __init__(self, engine: Engine):
         self.connection = None
+        self.leading = False  # this worker holds LISTENER_LOCK and listens
         self.url = None
         if engine.dialect.name == "postgresql":
             self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -342,7 +351,13 @@ class Waker:
         try:
             if self.connection is None:
                 self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
-                self.connection.execute(f"LISTEN {WAKE_CHANNEL}")
+            if not self.leading:
+                self._try_to_lead()
+                if not self.leading:
+                    time.sleep(min(timeout, FOLLOWER_LOOK_SECONDS))
+                # Listening from now on, or not at all: either way the caller looks at the outbox
+                # next, for what came before.
+                return False
             # Block on the socket rather than in psycopg, so that a signal (SIGTERM) ends the wait.
             ready, _, _ = select.select([self.connection.fileno()], [], [], timeout)
             return bool(ready) and sum(1 for _ in self.connection.notifies(timeout=0)) > 0
@@ -352,6 +367,12 @@ class Waker:
             self.close()
             time.sleep(min(timeout, 2.0))
             return False
+
+    def _try_to_lead(self) -> None:
+        """Become the listener if no other worker is (the lock goes with its connection)."""
+        self.leading = self.connection.execute("SELECT pg_try_advisory_lock(%s)", (LISTENER_LOCK,)).fetchone()[0]
+        if self.leading:
+            self.connection.execute(f"LISTEN {WAKE_CHANNEL}")
 
     def gather(self) -> None:
         """After a wake-up, let the burst that caused it queue a little more mail before the batch is
@@ -364,6 +385,7 @@ class Waker:
             with contextlib.suppress(Exception):
                 self.connection.close()
             self.connection = None
+        self.leading = False
 
 
 class Preemption:
