@@ -24,12 +24,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+_DONE_WRITING = "petition.done_writing"
 # A connection idle longer than this is checked before use (see `_ping_if_idle`).
 IDLE_PING_SECONDS = 10.0
 
@@ -47,14 +48,15 @@ def write_intent() -> Iterator[None]:
 def done_writing() -> None:
     """In a request that may write: everything it writes has committed, and what follows only reads
     (a page rendered after a confirmation). Its transactions from here on begin as reads, so they do
-    not hold SQLite's one write lock while a template renders."""
-    g.done_writing = True
+    not hold SQLite's one write lock while a template renders. (Kept on the request itself: an app
+    context, and so `g`, may outlive one request.)"""
+    request.environ[_DONE_WRITING] = True
 
 
 def _wants_write_lock() -> bool:
     if _write_intent.get():
         return True
-    return has_request_context() and request.method not in _SAFE_METHODS and not g.get("done_writing")
+    return has_request_context() and request.method not in _SAFE_METHODS and not request.environ.get(_DONE_WRITING)
 
 
 _held_here = threading.local()  # write-queue turns held by this thread (across its connections)

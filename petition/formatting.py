@@ -133,7 +133,7 @@ def lang_url(context, locale: str) -> str:
     A page rendered once for many visitors (petition.public_cache) says which arguments it was made
     for in `page_args`: only those are kept, never the arguments of the visitor it was rendered for."""
     tag = bcp47(locale)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # a HEAD renders (and may cache) the same page as the GET
         page_args = context.get("page_args")
         if page_args is None:
             args = request.args.to_dict(flat=False)

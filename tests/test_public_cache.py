@@ -3,13 +3,14 @@ visitor gets a working form and every confirmation shows within two seconds."""
 
 import re
 import time
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event
 
 from petition.extensions import db
 from tests.conftest import form_token_of
-from tests.helpers.fixtures import form_fields
+from tests.helpers.fixtures import confirm_token, form_fields
 
 
 @pytest.fixture
@@ -156,3 +157,33 @@ def test_the_thanks_page_is_rendered_without_holding_the_sqlite_write_lock(app, 
     rendering = max(n for n, s in enumerate(statements) if "FROM petitions" in s)
     assert statements[max(n for n in begins if n < confirming)] == "BEGIN IMMEDIATE"
     assert rendering > confirming and statements[max(n for n in begins if n < rendering)] == "BEGIN"
+
+
+def _token(app, signature_id: int) -> str:
+    with app.app_context():
+        return confirm_token(signature_id)
+
+
+def test_markup_after_a_valid_token_is_a_bad_link_not_part_of_the_page(
+    app, client, petition_id, pending_signature, confirmed_signature
+):
+    """itsdangerous ignores characters after a token's padding; the page puts the token back into a
+    cached page. Such a link would have carried HTML into the page, and confirmed."""
+    done = _token(app, confirmed_signature(petition_id, "ana@example.org"))
+    pending = _token(app, pending_signature(petition_id, "jan@example.org"))
+    assert client.get(f"/confirm/{done}").status_code == 200  # the thanks page is in the cache
+    payload = quote('="><h1 id=injected>x<meta http-equiv=refresh content="0;url=https:&#47;&#47;evil">', safe="")
+    for method in (client.get, client.post):
+        for token in (done, pending):
+            response = method(f"/confirm/{token}{payload}")
+            assert response.status_code == 400 and "This link does not work" in response.get_data(as_text=True)
+            assert "<h1 id=injected>" not in response.get_data(as_text=True)
+    assert client.get("/api/v1/petitions/demo").json["total"] == 1, "the pending one was not confirmed"
+
+
+def test_a_head_request_leaves_the_next_readers_language_links_alone(app, client, petition_id, confirmed_signature):
+    first = _token(app, confirmed_signature(petition_id, "ana@example.org"))
+    second = _token(app, confirmed_signature(petition_id, "jan@example.org"))
+    assert client.head(f"/confirm/{first}").status_code == 200  # renders the page into the cache
+    page = client.get(f"/confirm/{second}").get_data(as_text=True)
+    assert re.findall(r'<a href="([^"]+)" lang="de"', page) == [f"/confirm/{second}?lang=de"]

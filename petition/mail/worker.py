@@ -60,9 +60,11 @@ GATHER_SECONDS = 0.05
 WRITE_ATTEMPTS = 5
 # Of several workers on PostgreSQL, one listens: the one holding this session advisory lock. The
 # others look at the outbox every FOLLOWER_LOOK_SECONDS (taking their share of a backlog) and try for
-# the lock each time, so one of them listens within that time once the listener is gone. When every
-# worker listened, each signature woke them all and all but one found nothing left to claim, or split
-# a small batch: on one 2-core machine two workers cost 0.5-0.7 ms more CPU per signature than one
+# the lock each time, so one of them listens within that time once the listener's connection has
+# ended. (A connection that went silent without ending keeps the lock until PostgreSQL notices;
+# meanwhile mail still leaves within FOLLOWER_LOOK_SECONDS, from the others' looks.) When every worker
+# listened, each signature woke them all and all but one found nothing left to claim, or split a
+# small batch: on one 2-core machine two workers cost 0.6-0.8 ms more CPU per signature than one
 # (`make bench`, --mail-workers).
 LISTENER_LOCK = 0x6D61696C  # "mail"
 FOLLOWER_LOOK_SECONDS = 1.0

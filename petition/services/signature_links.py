@@ -3,10 +3,16 @@ so a link made for one purpose never works for another. The payload is the signa
 confirmation link adds the digest of the details it confirms (never the details themselves), an
 unsubscribe link the number of the update it came with (to count it there)."""
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
+
+# What itsdangerous's URL-safe tokens are made of. It would also accept a token with other characters
+# after the signature's padding; such a token is refused here, so that every token a page repeats
+# is exactly the one its link carried, with nothing in it that HTML or a URL would need to escape.
+TOKEN_FORM = re.compile(r"[A-Za-z0-9_.\-]+")
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class SignatureLink:
     def read_link(self, token: str) -> Link | None:
         """What the link names, or None for a tampered, expired or wrong-purpose token (or a payload
         of the wrong shape, which only a holder of SECRET_KEY could have signed)."""
+        if not TOKEN_FORM.fullmatch(token):
+            return None
         max_age = current_app.config[self.max_age_setting] if self.max_age_setting else None
         try:
             payload = self._serializer().loads(token, max_age=max_age)
