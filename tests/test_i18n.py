@@ -11,13 +11,9 @@ from petition.models import Petition, Signature
 from petition.services.translations import set_translation
 from tests.conftest import form_token_of
 from tests.helpers.catalogues import translator
-from tests.helpers.fixtures import form_fields
+from tests.helpers.fixtures import form_fields, html_lang
 
 pytestmark = pytest.mark.usefixtures("compiled_catalogues")
-
-
-def html_lang(response) -> str:
-    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
 
 
 def t(locale: str, message: str, **values) -> str:

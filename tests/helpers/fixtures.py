@@ -123,6 +123,11 @@ def outbox(app) -> Outbox:
     return Outbox(app)
 
 
+def html_lang(response) -> str:
+    """The language a page says it is in (`<html lang>`)."""
+    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
 def form_fields(**overrides) -> dict:
     fields = {
         "first_name": "Ana",
