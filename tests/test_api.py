@@ -117,10 +117,18 @@ def test_health_check_answers_503_when_the_database_is_unreachable(tmp_path):
 
 def test_pages_answer_503_not_500_when_the_database_is_unreachable(tmp_path):
     from petition import create_app
+    from petition.services.confirming import make_confirm_token
     from tests.conftest import base_config
 
     config = base_config("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2", tmp_path)
-    client = create_app(config).test_client()
+    app = create_app(config)
+    client = app.test_client()
     page = client.get("/p/demo")
     assert page.status_code == 503 and "briefly unavailable" in page.get_data(as_text=True)
     assert client.get("/api/v1/petitions/demo").status_code == 503
+    # A confirmation link reads and writes straight through the driver (services.sql): the same answer.
+    with app.app_context():
+        link = f"/confirm/{make_confirm_token(1, None)}"
+    for method in (client.get, client.post):
+        answer = method(link)
+        assert answer.status_code == 503 and "briefly unavailable" in answer.get_data(as_text=True)

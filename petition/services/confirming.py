@@ -57,9 +57,10 @@ _CONFIRM_POSTGRESQL = _typed(
     counted AS ({_COUNT.format(source="confirmed")}),
     tallied AS ({_TALLY.format(source="confirmed")})
     SELECT c.petition_id, c.country, c.locale,
-           (SELECT coalesce(sum(n.count), 0) FROM signature_counts n WHERE n.petition_id = c.petition_id),
+           (SELECT coalesce(sum(n.count), 0) FROM signature_counts n WHERE n.petition_id = c.petition_id)
+             AS total_before,
            (SELECT coalesce(sum(n.count), 0) FROM signature_counts n
-             WHERE n.petition_id = c.petition_id AND n.country = c.country)
+             WHERE n.petition_id = c.petition_id AND n.country = c.country) AS country_before
       FROM confirmed c"""  # noqa: S608 (constants only, never input)
 )
 _CONFIRM_SQLITE = _typed(_CONFIRM.format(same_as="IS"))
