@@ -53,20 +53,20 @@ class _DriverForm(NamedTuple):
     binds: tuple  # (name, the bound type's processor or None), as SQLAlchemy would apply them
 
 
-_driver_forms: dict[tuple[int, str], tuple[object, _DriverForm]] = {}
+# Compiled once per statement (the hot path's are module constants); a statement built per call
+# would be compiled per call, and its form dropped with it.
+_driver_forms: "weakref.WeakKeyDictionary[object, _DriverForm]" = weakref.WeakKeyDictionary()
 
 
 def _driver_form(statement, dialect) -> _DriverForm:
-    key = (id(statement), dialect.name)
-    found = _driver_forms.get(key)
-    if found is None:
+    form = _driver_forms.get(statement)
+    if form is None:
         compiled = statement.compile(dialect=dialect)
         binds = tuple(
             (name, bind.type.dialect_impl(dialect).bind_processor(dialect)) for name, bind in compiled.binds.items()
         )
-        # The statement is kept beside its form so that its id is never reused for another.
-        found = _driver_forms[key] = (statement, _DriverForm(compiled.string, binds))
-    return found[1]
+        form = _driver_forms[statement] = _DriverForm(compiled.string, binds)
+    return form
 
 
 def _first_alone_on_driver(engine: Engine, statement, params: dict):
