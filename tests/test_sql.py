@@ -13,6 +13,12 @@ from petition.models import Petition
 from petition.services.sql import read_first, write_first
 
 
+def _kill_backends(database_url: str, pids: list[int]) -> None:
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1)) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
 @pytest.fixture
 def one_connection(database_url):
     """An engine whose pool holds a single connection, so whatever one statement leaves on it, the
@@ -44,12 +50,61 @@ def test_a_lone_statement_that_fails_leaves_the_next_transaction_whole(app, peti
 
 
 @pytest.mark.postgresql_only
+def test_an_interrupt_just_after_autocommit_went_on_leaves_no_autocommit_connection(
+    app, petition_id, one_connection, monkeypatch
+):
+    """A signal (Ctrl-C, a worker told to exit) can land between psycopg switching autocommit on
+    and the code noting that it did: the connection must still not go back to the pool that way."""
+    title = _title(app, petition_id)
+    switch = psycopg.Connection.set_autocommit
+    interrupted = []
+
+    def switch_then_interrupt(connection, value):
+        switch(connection, value)
+        if value and not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(psycopg.Connection, "set_autocommit", switch_then_interrupt)
+    with Session(one_connection) as session, pytest.raises(KeyboardInterrupt):
+        read_first(session, text("SELECT title FROM petitions WHERE id = :id"), {"id": petition_id})
+    monkeypatch.undo()
+    with Session(one_connection) as session:
+        session.execute(update(Petition).values(title="Renamed, then rolled back"))
+        session.rollback()
+    assert interrupted and _title(app, petition_id) == title
+
+
+@pytest.mark.postgresql_only
 def test_a_connection_the_database_dropped_is_replaced_not_reused(database_url, one_connection):
     with Session(one_connection) as session:
         backend = read_first(session, text("SELECT pg_backend_pid() AS pid"), {}).pid
-        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1)) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        _kill_backends(database_url, [backend])
         with pytest.raises(OperationalError):  # the request that meets it answers 503
             read_first(session, text("SELECT 1 AS one"), {})
         # The next statement gets a new connection instead of the dead one back from the pool.
         assert read_first(session, text("SELECT pg_backend_pid() AS pid"), {}).pid != backend
+
+
+@pytest.mark.postgresql_only
+def test_after_a_database_restart_one_request_fails_not_one_per_pooled_connection(database_url):
+    """A restart ends every pooled connection at once. The first statement to meet a dead one gets
+    the error (the 503 page); the pool then replaces the others before they are used, as SQLAlchemy
+    does for its own statements, instead of each failing one more signer on a confirmation link."""
+    engine = create_engine(database_url, pool_size=5, max_overflow=0)
+    try:
+        held = [engine.raw_connection() for _ in range(5)]  # five connections open and pooled
+        backends = [c.driver_connection.info.backend_pid for c in held]
+        for connection in held:
+            connection.close()
+        _kill_backends(database_url, backends)
+        outcomes = []
+        with Session(engine) as session:
+            for _ in range(5):
+                try:
+                    outcomes.append(read_first(session, text("SELECT pg_backend_pid() AS pid"), {}).pid)
+                except OperationalError:
+                    outcomes.append("failed")
+        assert outcomes[0] == "failed" and "failed" not in outcomes[1:] and not set(outcomes) & set(backends)
+    finally:
+        engine.dispose()

@@ -42,7 +42,7 @@ def _autocommit(engine: Engine) -> Engine:
 def _first_alone(session: Session, statement, params: dict):
     """The first row of one statement run outside any transaction (each statement its own)."""
     engine = session.get_bind()
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         return _first_alone_on_driver(engine, statement, params)
     with _autocommit(engine).connect() as connection:
         return connection.execute(statement, params).first()
@@ -85,20 +85,26 @@ def _first_alone_on_driver(engine: Engine, statement, params: dict):
     except psycopg.Error as error:  # no connection to be had: the database is down or unreachable
         raise _wrapped(engine, form, values, error, dead=True) from error
     driver = pooled.driver_connection
-    in_autocommit = False
+    in_autocommit = True  # from before it is set, so that nothing can stop us in between unnoticed
     try:
-        driver.autocommit = in_autocommit = True  # no BEGIN and COMMIT around it: one round trip
+        driver.autocommit = True  # no BEGIN and COMMIT around it: one round trip
         with driver.cursor(row_factory=namedtuple_row) as cursor:
             cursor.execute(form.sql, values)
             row = cursor.fetchone()
         driver.autocommit = in_autocommit = False
         return row
     except psycopg.Error as error:
-        raise _wrapped(engine, form, values, error, dead=engine.dialect.is_disconnect(error, driver, None)) from error
+        dead = engine.dialect.is_disconnect(error, driver, None)
+        if dead:
+            # What SQLAlchemy's own Connection does (this private method is what it calls): a database
+            # restart ended every connection opened before this one too, so each is replaced at its
+            # next checkout instead of failing one request (a 503) on its way out of the pool.
+            engine.pool._invalidate(pooled, error)
+        raise _wrapped(engine, form, values, error, dead=dead) from error
     finally:
-        if in_autocommit:
-            # Stopped midway (a database error, the connection lost): the connection is discarded,
-            # for in autocommit it would break the atomicity of every transaction it served next.
+        if in_autocommit and pooled.is_valid:
+            # Stopped midway (a database error, an interrupt): the connection is discarded, for in
+            # autocommit it would break the atomicity of every transaction it served next.
             pooled.invalidate()
         pooled.close()  # back to the pool, or (invalidated) closed
 
