@@ -45,12 +45,13 @@ def create_app(config: dict | None = None, instance_path: Path | None = None) ->
 
 def register_extensions(app: Flask) -> None:
     from petition import live, public_cache, rate_limits
-    from petition.db_engine import configure_engine
+    from petition.db_engine import configure_engine, end_session_quietly
     from petition.extensions import babel, csrf, db, migrate
     from petition.i18n import select_locale
     from petition.services import petition_facts
 
     db.init_app(app)
+    app.teardown_appcontext(lambda _error: end_session_quietly(db.session))
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

@@ -1,4 +1,5 @@
-"""Engine settings: SQLite made safe to serve from, and no round trip spent on checking connections.
+"""Engine settings: SQLite made safe to serve from, no round trip spent on checking connections, and
+a lost connection not turning a finished response into an error (`end_session_quietly`).
 
 SQLite: WAL, a busy timeout, fsync on commit, and write transactions that take the write lock when
 they begin. A plain deferred `BEGIN` that reads and then writes fails with "database is locked"
@@ -14,7 +15,9 @@ a bursty minute of signing on two gunicorn workers then crawled at ~10 signature
 kernel wakes the next `flock` waiter the moment the lock is released.
 """
 
+import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -27,7 +30,9 @@ from pathlib import Path
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
+log = logging.getLogger(__name__)
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 _DONE_WRITING = "petition.done_writing"
@@ -165,6 +170,22 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
             raise
 
 
+def end_session_quietly(session) -> None:
+    """Close the context's session (registered as a teardown, so it runs before Flask-SQLAlchemy's
+    own, which then has nothing left to do). Closing rolls back what the session left open; if the
+    database ended its connection meanwhile (a restart, just after the page was made), that rollback
+    fails with nothing to undo, and the finished response would have become a 500. The connection is
+    discarded instead, and the next request gets a new session and a working connection."""
+    try:
+        session.remove()
+    except SQLAlchemyError as error:
+        reason = type(getattr(error, "orig", None) or error).__name__
+        log.warning("database connection lost while closing a session: %s", reason)
+        with contextlib.suppress(SQLAlchemyError):
+            session.registry().invalidate()
+        session.registry.clear()
+
+
 def _note_checkin(_dbapi_connection, record) -> None:
     record.info["idle_since"] = time.monotonic()
 
@@ -176,8 +197,6 @@ def _ping_if_idle(dbapi_connection, record, proxy) -> None:
     idle_since = record.info.get("idle_since")
     if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
         return
-    from sqlalchemy.exc import DisconnectionError
-
     try:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")

@@ -16,7 +16,7 @@ from petition.services.sql import read_first, write_first
 def _kill_backends(database_url: str, pids: list[int]) -> None:
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://", 1)) as admin:
         for pid in pids:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # returns once it has ended
 
 
 @pytest.fixture
@@ -108,3 +108,25 @@ def test_after_a_database_restart_one_request_fails_not_one_per_pooled_connectio
         assert outcomes[0] == "failed" and "failed" not in outcomes[1:] and not set(outcomes) & set(backends)
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_a_connection_dropped_after_the_page_was_made_does_not_turn_it_into_an_error(
+    app, client, petition_id, database_url
+):
+    """The request's session still holds its connection (its transaction open) when the page is
+    ready; the database may end that connection just then (a restart). Closing the session at the
+    end of the request must not turn the finished page into a 500."""
+    killed = []
+
+    @app.after_request
+    def drop_the_sessions_connection(response):
+        if db.session.registry().in_transaction() and not killed:
+            backend = db.session.connection().connection.driver_connection.info.backend_pid
+            _kill_backends(database_url, [backend])
+            killed.append(backend)
+        return response
+
+    page = client.get("/")  # the list of petitions: read through the request's session
+    assert killed and page.status_code == 200 and "Ban biometric" in page.get_data(as_text=True)
+    assert client.get("/").status_code == 200  # and the next request gets a working connection
