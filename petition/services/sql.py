@@ -75,9 +75,10 @@ def _first_alone_on_driver(engine: Engine, statement, params: dict):
     (bench/README, "fifth session"), and this runs for every signature, confirmation page and
     confirmation. What SQLAlchemy would do is kept: the statement is compiled once by the dialect
     (casts, `%` escaping), bound values go through their types' processors, the pool's checkout
-    events run, a connection found dead is invalidated, and errors arrive as SQLAlchemy's own
-    exceptions (the 503 page for `OperationalError`). Rows are named tuples (`row.status`,
-    `row._asdict()`), as SQLAlchemy's are; so the statement's columns need distinct names."""
+    events run, a connection found dead is invalidated with the pool's older ones, and errors
+    arrive as SQLAlchemy's own exceptions (the 503 page for `OperationalError`). Rows are named
+    tuples (`row.status`, `row._asdict()`), as SQLAlchemy's are; so the statement's columns need
+    distinct names."""
     form = _driver_form(statement, engine.dialect)
     values = {name: (process(params[name]) if process else params[name]) for name, process in form.binds}
     try:
