@@ -116,12 +116,12 @@ def engine_options(database_url: str, request_threads: int = 8) -> dict:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         # Connections kept open per process: one per request that may run at once (request_gate.py),
-        # one for the live hub and one for a read outside the request's transaction
-        # (services.sql.read_first). With fewer (SQLAlchemy's default is 5), a burst made the other
-        # threads open a connection of their own and close it after the request: a PostgreSQL backend
-        # started and torn down per request, a third of the machine in `make bench` (its "other" share
-        # fell from 30-46% to 11-15% with a pool of 10). At most 20 per process unless more request
-        # threads are asked for; see docs/deploy.md.
+        # one for the live hub and one spare. (The hot path's lone statements have a pool of their
+        # own, as large: services.sql.lone_statement_engine.) With fewer (SQLAlchemy's default is 5),
+        # a burst made the other threads open a connection of their own and close it after the
+        # request: a PostgreSQL backend started and torn down per request, a third of the machine in
+        # `make bench` (its "other" share fell from 30-46% to 11-15% with a pool of 10). At most 20 per
+        # process unless more request threads are asked for; see docs/deploy.md.
         pool_size = request_threads + 2
         return {"pool_size": pool_size, "max_overflow": max(0, 20 - pool_size)}
     if not url.database or url.database == ":memory:":
@@ -131,9 +131,14 @@ def engine_options(database_url: str, request_threads: int = 8) -> dict:
     return {"connect_args": {"factory": factory}}
 
 
-def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
+def watch_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle (see `_ping_if_idle`)."""
     event.listen(engine.pool, "checkout", _ping_if_idle)
     event.listen(engine.pool, "checkin", _note_checkin)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = 10_000) -> None:
+    watch_idle_connections(engine)
     if engine.dialect.name != "sqlite":
         return
 

@@ -1,15 +1,18 @@
 """Small portable SQL helpers for the two databases this service runs on."""
 
+import threading
 import weakref
 from typing import NamedTuple
 
 import psycopg
 from psycopg.rows import namedtuple_row
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import TextClause, bindparam, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
+
+from petition.db_engine import watch_idle_connections
 
 
 def upsert_insert(session: Session, model):
@@ -69,44 +72,72 @@ def _driver_form(statement, dialect) -> _DriverForm:
     return form
 
 
+_lone_statement_engines: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+_creating = threading.Lock()
+
+
+def lone_statement_engine(engine: Engine) -> Engine:
+    """The pool the hot path's lone statements run on (PostgreSQL): connections of their own, in
+    autocommit from the start, as many as `engine` keeps. Sharing the request sessions' connections
+    cost a planning of most hot statements: a session that read anything ends with a ROLLBACK when it
+    closes, psycopg forgets (and deallocates) every statement prepared on that connection at each
+    ROLLBACK, and each statement then ran five times unprepared and five more with custom plans
+    before a plan was kept. About two plannings per signature under load (bench/README, "fifth
+    session"). These connections never see a ROLLBACK, so each statement is prepared once per
+    connection and keeps its generic plan. Disposed with `engine`."""
+    lone = _lone_statement_engines.get(engine)
+    if lone is None:
+        with _creating:
+            lone = _lone_statement_engines.get(engine)
+            if lone is None:
+                lone = create_engine(
+                    engine.url,
+                    isolation_level="AUTOCOMMIT",
+                    pool_size=engine.pool.size(),
+                    max_overflow=0,
+                    pool_reset_on_return=None,  # nothing to reset: no transaction is ever open
+                )
+                watch_idle_connections(lone)
+                event.listen(engine, "engine_disposed", lambda _engine, lone=lone: lone.dispose())
+                _lone_statement_engines[engine] = lone
+    return lone
+
+
 def _first_alone_on_driver(engine: Engine, statement, params: dict):
-    """`_first_alone` on PostgreSQL, straight through psycopg on a pooled connection: SQLAlchemy's
-    Connection and Result cost about 0.15-0.2 ms of CPU per statement beyond the driver's own work
-    (bench/README, "fifth session"), and this runs for every signature, confirmation page and
-    confirmation. What SQLAlchemy would do is kept: the statement is compiled once by the dialect
-    (casts, `%` escaping), bound values go through their types' processors, the pool's checkout
-    events run, a connection found dead is invalidated with the pool's older ones, and errors
-    arrive as SQLAlchemy's own exceptions (the 503 page for `OperationalError`). Rows are named
-    tuples (`row.status`, `row._asdict()`), as SQLAlchemy's are; so the statement's columns need
-    distinct names."""
+    """`_first_alone` on PostgreSQL, straight through psycopg on a connection of
+    `lone_statement_engine`: SQLAlchemy's Connection and Result cost about 0.15-0.2 ms of CPU per
+    statement beyond the driver's own work (bench/README, "fifth session"), and this runs for every
+    signature, confirmation page and confirmation. What SQLAlchemy would do is kept: the statement
+    is compiled once by the dialect (casts, `%` escaping), bound values go through their types'
+    processors, the pool's checkout events run, a connection found dead is invalidated with the
+    pool's older ones, and errors arrive as SQLAlchemy's own exceptions (the 503 page for
+    `OperationalError`). Rows are named tuples (`row.status`, `row._asdict()`), as SQLAlchemy's
+    are; so the statement's columns need distinct names."""
     form = _driver_form(statement, engine.dialect)
     values = {name: (process(params[name]) if process else params[name]) for name, process in form.binds}
+    lone = lone_statement_engine(engine)
     try:
-        pooled = engine.raw_connection()
+        pooled = lone.raw_connection()
     except psycopg.Error as error:  # no connection to be had: the database is down or unreachable
-        raise _wrapped(engine, form, values, error, dead=True) from error
-    driver = pooled.driver_connection
-    in_autocommit = True  # from before it is set, so that nothing can stop us in between unnoticed
+        raise _wrapped(lone, form, values, error, dead=True) from error
     try:
-        driver.autocommit = True  # no BEGIN and COMMIT around it: one round trip
-        with driver.cursor(row_factory=namedtuple_row) as cursor:
-            cursor.execute(form.sql, values)
-            row = cursor.fetchone()
-        driver.autocommit = in_autocommit = False
-        return row
+        with pooled.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(form.sql, values)  # autocommit: one round trip, no BEGIN and COMMIT
+            return cursor.fetchone()
     except psycopg.Error as error:
-        dead = engine.dialect.is_disconnect(error, driver, None)
+        dead = lone.dialect.is_disconnect(error, pooled.driver_connection, None)
         if dead:
             # What SQLAlchemy's own Connection does (this private method is what it calls): a database
             # restart ended every connection opened before this one too, so each is replaced at its
             # next checkout instead of failing one request (a 503) on its way out of the pool.
-            engine.pool._invalidate(pooled, error)
-        raise _wrapped(engine, form, values, error, dead=dead) from error
+            lone.pool._invalidate(pooled, error)
+        raise _wrapped(lone, form, values, error, dead=dead) from error
+    except BaseException:
+        # Stopped midway by something else (an interrupt): the connection's state is unknown, so it
+        # is discarded, as SQLAlchemy does.
+        pooled.invalidate()
+        raise
     finally:
-        if in_autocommit and pooled.is_valid:
-            # Stopped midway (a database error, an interrupt): the connection is discarded, for in
-            # autocommit it would break the atomicity of every transaction it served next.
-            pooled.invalidate()
         pooled.close()  # back to the pool, or (invalidated) closed
 
 
