@@ -55,7 +55,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=100, help="messages the mail worker sends per batch")
-    parser.add_argument("--profile", metavar="STEP", help="print a cProfile of one step (e.g. sign)")
+    parser.add_argument(
+        "--profile",
+        metavar="STEP",
+        help="print a cProfile of one step (e.g. sign); the environment shapes it: PROFILE_SORT (cumulative), "
+        "PROFILE_LINES (40), PROFILE_FILTER (a pattern), PROFILE_CALLERS (a pattern: who calls what matches)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
@@ -247,6 +252,8 @@ def measure(kind: str, args) -> dict:
 
                 stats = pstats.Stats(clock.profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
                 stats.print_stats(os.environ.get("PROFILE_FILTER", ""), int(os.environ.get("PROFILE_LINES", 40)))
+                if os.environ.get("PROFILE_CALLERS"):
+                    stats.print_callers(os.environ["PROFILE_CALLERS"])
         with app.app_context():
             from petition.extensions import db
 
