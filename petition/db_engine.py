@@ -120,8 +120,8 @@ def engine_options(database_url: str, request_threads: int = 8) -> dict:
         # own, as large: services.sql.lone_statement_engine.) With fewer (SQLAlchemy's default is 5),
         # a burst made the other threads open a connection of their own and close it after the
         # request: a PostgreSQL backend started and torn down per request, a third of the machine in
-        # `make bench` (its "other" share fell from 30-46% to 11-15% with a pool of 10). At most 20 per
-        # process unless more request threads are asked for; see docs/deploy.md.
+        # `make bench` (its "other" share fell from 30-46% to 11-15% with a pool of 10). At most 20 in
+        # this pool per process unless more request threads are asked for; see docs/deploy.md.
         pool_size = request_threads + 2
         return {"pool_size": pool_size, "max_overflow": max(0, 20 - pool_size)}
     if not url.database or url.database == ":memory:":

@@ -96,6 +96,7 @@ def lone_statement_engine(engine: Engine) -> Engine:
                     pool_size=engine.pool.size(),
                     max_overflow=0,
                     pool_reset_on_return=None,  # nothing to reset: no transaction is ever open
+                    hide_parameters=engine.hide_parameters,  # its errors are logged like the app engine's
                 )
                 watch_idle_connections(lone)
                 event.listen(engine, "engine_disposed", lambda _engine, lone=lone: lone.dispose())
