@@ -10,7 +10,16 @@ Every figure can be changed from the environment without editing this file. In p
 file runs two pools per machine, `app` and `live` (streams only): see docs/deploy.md.
 """
 
+import faulthandler
 import os
+
+# A process killed by a crash in native code (a segmentation fault in a C extension) would leave only
+# gunicorn's "Worker (pid:...) was sent SIGSEGV!" in the log. With faulthandler, the Python stack of
+# each of its threads comes first: where it crashed, which is what a bug report needs. It prints
+# file names, lines and function names, never values. Enabled here, in the master, so that every
+# worker forked from it inherits it; left alone when already on (PYTHONFAULTHANDLER, -X faulthandler).
+if not faulthandler.is_enabled():
+    faulthandler.enable(all_threads=True)
 
 cores = len(os.sched_getaffinity(0))
 
