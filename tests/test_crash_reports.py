@@ -22,7 +22,7 @@ from tests.conftest import TEST_KEYS
 from tests.helpers.servers import Gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
-# What faulthandler writes for a thread it walks: the crash, then frames of the service's own code.
+# The line faulthandler writes first when a segmentation fault kills the process; each thread's stack follows.
 CRASH = "Fatal Python error: Segmentation fault"
 
 
