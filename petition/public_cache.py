@@ -18,12 +18,35 @@ T = TypeVar("T")
 MAX_ENTRIES = 512
 
 
+class Refreshers:
+    """Which expired entries a thread is making anew. Under a burst, every request that arrives while
+    an expired entry is being made would otherwise make it too (a page rendered, a petition read, by
+    each of them at once); with this, one thread makes it and the others serve the last value a
+    moment longer."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._keys: set[Hashable] = set()
+
+    def claim(self, key: Hashable) -> bool:
+        """True if this thread is to make `key` anew (then `release` it); False if another one is."""
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._keys.add(key)
+            return True
+
+    def release(self, key: Hashable) -> None:
+        with self._lock:
+            self._keys.discard(key)
+
+
 class PublicCache:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self._entries: dict[Hashable, tuple[float, object]] = {}
         self._lock = threading.Lock()
-        self._refreshing: set[Hashable] = set()
+        self._refreshers = Refreshers()
 
     def get_or_make(self, key: Hashable, make: Callable[[], T | None]) -> T | None:
         if self.seconds <= 0:
@@ -32,19 +55,13 @@ class PublicCache:
         entry = self._entries.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]  # type: ignore[return-value]
-        if entry is not None:
-            # Expired: one thread makes it anew while the others serve the last value a moment
-            # longer, rather than all of them rendering the same page at once.
-            with self._lock:
-                if key in self._refreshing:
-                    return entry[1]  # type: ignore[return-value]
-                self._refreshing.add(key)
+        if entry is not None and not self._refreshers.claim(key):
+            return entry[1]  # type: ignore[return-value]
         try:
             value = make()
         finally:
             if entry is not None:
-                with self._lock:
-                    self._refreshing.discard(key)
+                self._refreshers.release(key)
         self._store(key, value, now)
         return value
 

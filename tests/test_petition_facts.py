@@ -65,3 +65,76 @@ def test_closing_by_an_organiser_stops_signing_at_once(cached_app, petition_id, 
     assert owner.post("/organiser/p/demo/close").status_code in (302, 303)
     refused = client.post("/p/demo/sign", data=form_fields(email="bot@spam.example", form_token=token))
     assert refused.status_code == 403
+
+
+def snapshot(petition_id: int, blocked_domains: frozenset[str] = frozenset()):
+    from petition.models import PetitionStatus, RuleSet
+    from petition.services.blocklist import BlockedSenders
+    from petition.services.petition_facts import PetitionFacts
+
+    return PetitionFacts(
+        id=petition_id, slug="demo", status=PetitionStatus.OPEN, rules=RuleSet.SIMPLE, opens_at=None,
+        closes_at=None, goal_total=None, min_countries=None, thresholds={}, allowed_countries=frozenset({"BE"}),
+        blocked=BlockedSenders(domains=blocked_domains),
+    )  # fmt: skip
+
+
+class SlowRead:
+    """A read of the petition that lasts until released, as one does on a busy machine."""
+
+    def __init__(self, facts):
+        import threading
+
+        self.facts, self.started, self.release = facts, threading.Event(), threading.Event()
+
+    def __call__(self):
+        self.started.set()
+        self.release.wait(30)
+        return self.facts
+
+
+def reading_in_another_thread(cache, read):
+    import threading
+
+    thread = threading.Thread(target=lambda: cache.get(("slug", "demo"), read))
+    thread.start()
+    read.started.wait(5)
+    return thread
+
+
+def test_during_a_burst_the_petition_is_read_once_per_expiry_not_by_every_request():
+    from petition.services.petition_facts import FactsCache
+
+    cache = FactsCache(seconds=0.05)
+    first = snapshot(1)
+    assert cache.get(("slug", "demo"), lambda: first) is first
+    time.sleep(0.06)
+    read = SlowRead(snapshot(1, frozenset({"spam.example"})))
+    refresher = reading_in_another_thread(cache, read)
+
+    def must_not_read():
+        raise AssertionError("a second request read the petition while the first one was reading it")
+
+    # Requests arriving meanwhile use the last snapshot at once (and do not wait for the read: it
+    # only ends once released).
+    assert all(cache.get(("slug", "demo"), must_not_read) is first for _ in range(20))
+    assert refresher.is_alive()
+    read.release.set()
+    refresher.join(5)
+    assert cache.get(("slug", "demo"), must_not_read).blocked.domains == {"spam.example"}
+    assert cache.get(("id", 1), must_not_read).blocked.domains == {"spam.example"}, "kept by id too"
+
+
+def test_a_snapshot_read_before_an_organisers_change_is_not_kept_after_it():
+    from petition.services.petition_facts import FactsCache
+
+    cache = FactsCache(seconds=60)
+    before_the_block = SlowRead(snapshot(1))
+    reader = reading_in_another_thread(cache, before_the_block)
+    cache.forget(1)  # the organiser's change, committed while that read was under way
+    before_the_block.release.set()
+    reader.join(5)
+
+    after = snapshot(1, frozenset({"spam.example"}))
+    assert cache.get(("slug", "demo"), lambda: after) is after, "the next request reads the petition again"
+    assert cache.get(("slug", "demo"), lambda: None) is after, "and that snapshot is kept"
