@@ -4,10 +4,7 @@ as on PostgreSQL. Then everyone confirms at once, and the counts are exact."""
 
 import email
 import email.policy
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,7 +16,7 @@ import pytest
 
 from tests.conftest import TEST_KEYS, form_token_of
 from tests.helpers.fixtures import form_fields
-from tests.helpers.servers import ROOT, Gunicorn
+from tests.helpers.servers import Gunicorn, start_mail_worker
 
 SIGNERS = 60
 ERRORS_IN_LOGS = re.compile(r"database is locked|OperationalError|Traceback|\[ERROR\]", re.IGNORECASE)
@@ -87,11 +84,7 @@ def test_sixty_people_signing_at_once_all_get_their_email_within_20_seconds(app,
     outbox = tmp_path / "burst-outbox"
     server = Gunicorn(burst_env, workers=2)
     worker_log = tmp_path / "mail-worker.log"
-    with worker_log.open("w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "mail-worker", "--interval", "0.2"],
-            cwd=ROOT, env={**os.environ, **burst_env}, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    worker = start_mail_worker(burst_env, worker_log, interval=0.2)
     try:
         addresses = [f"burst{i}@example.org" for i in range(SIGNERS)]
         countries = ["DE", "FR", "IT", "ES", "PL", "RO"]

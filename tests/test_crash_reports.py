@@ -10,18 +10,14 @@ import os
 import re
 import resource
 import signal
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_KEYS
-from tests.helpers.servers import Gunicorn
+from tests.helpers.servers import Gunicorn, start_mail_worker, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 # The line faulthandler writes first when a segmentation fault kills the process; each thread's stack follows.
 CRASH = "Fatal Python error: Segmentation fault"
 
@@ -34,14 +30,6 @@ def no_core_files():
     resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
     yield
     resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
-
-
-def wait_for(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return found
 
 
 def test_a_web_worker_that_crashes_leaves_its_stack_in_the_log_and_is_replaced(database_url, tmp_path, no_core_files):
@@ -74,7 +62,6 @@ def test_a_mail_worker_that_crashes_leaves_its_stack_on_stderr(
     pending_signature(petition_id)  # one email queued: once it is sent, the worker is surely set up
     outbox = tmp_path / "outbox"
     env = {
-        **os.environ,
         **{key: str(value) for key, value in TEST_KEYS.items()},
         "DATABASE_URL": database_url,
         "MAIL_URL": f"file://{outbox}",
@@ -82,11 +69,7 @@ def test_a_mail_worker_that_crashes_leaves_its_stack_on_stderr(
         "PYTHONFAULTHANDLER": "",
     }
     log_path = tmp_path / "mail-worker.log"
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "mail-worker", "--interval", "0.1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    worker = start_mail_worker(env, log_path, interval=0.1)
     try:
         wait_for(lambda: list(outbox.glob("*.eml")), 30, "the queued email")
         worker.send_signal(signal.SIGSEGV)

@@ -5,7 +5,6 @@ but the one message each killed worker may have been handing to the mail server,
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +16,9 @@ from petition.models import Audience, CampaignUpdate, Petition, UpdateStatus
 from petition.services import synthetic, updates
 from petition.timeutil import utcnow
 from tests.conftest import TEST_KEYS
+from tests.helpers.servers import start_mail_worker, wait_for
 from tests.test_mail import SmtpSink
 
-ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 300
 
 
@@ -29,7 +28,6 @@ def update_ids(sink: SmtpSink) -> list[str]:
 
 def start_worker(database_url: str, sink: SmtpSink, tmp_path: Path) -> subprocess.Popen:
     env = {
-        **os.environ,
         **{key: str(value) for key, value in TEST_KEYS.items()},
         "DATABASE_URL": database_url,
         "MAIL_URL": sink.url,
@@ -38,16 +36,7 @@ def start_worker(database_url: str, sink: SmtpSink, tmp_path: Path) -> subproces
         # A killed worker's claims come back after 3 s instead of 5 minutes.
         "UPDATE_LEASE_SECONDS": "3",
     }
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "mail-worker", "--interval", "0.05"]
-    log = (tmp_path / f"worker-{time.monotonic_ns()}.log").open("wb")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_for(condition, seconds: float, what: str, every: float = 0.01) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(every)
+    return start_mail_worker(env, tmp_path / f"worker-{time.monotonic_ns()}.log", interval=0.05)
 
 
 @pytest.mark.postgresql_only

@@ -18,6 +18,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def wait_for(condition, seconds: float, what: str, every: float = 0.01):
+    """Polls `condition` until it gives something true, and returns that; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(every)
+    return found
+
+
+def start_mail_worker(env: dict[str, str], log: Path, interval: float) -> subprocess.Popen:
+    """`flask --app wsgi mail-worker` in a process of its own, with `env` on top of this one's, its
+    output (stdout and stderr) written to `log`."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "mail-worker", "--interval", str(interval)]
+    with log.open("wb") as output:
+        return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
