@@ -61,6 +61,20 @@ def test_a_source_code_survives_the_cache_and_junk_does_not(client, petition_id)
     assert "script" not in client.get("/p/demo?source=<script>").text.split('name="source"')[1][:40]
 
 
+def test_every_campaign_code_is_served_from_one_rendering_each_with_its_own_code(client, petition_id):
+    """A partner's many codes, or made-up ones, must not each cost a rendering of the page."""
+    cache = client.application.extensions["public_cache"]
+    for code in ("newsletter", "front-page", "A_1", "x" * 40):
+        html = client.get(f"/p/demo?lang=de&source={code}").text
+        assert f'name="source" type="hidden" value="{code}"' in html
+        links = re.findall(r'<a href="([^"]+)" lang="[^"]+" hreflang=', html)
+        assert f"/p/demo?lang=fi&amp;source={code}" in links
+        assert "slot" not in html
+    without = client.get("/p/demo?lang=de").text
+    assert 'name="source" type="hidden" value=""' in without and "source=" not in without
+    assert sorted(key[2] for key in cache._entries if key[0] == "page") == ["", "source-slot-3f9d2b"]
+
+
 def test_one_visitors_query_string_never_reaches_another_visitors_language_links(client, petition_id):
     """The page is rendered once for everyone: its language links keep only what the page is made for
     (the source code), never the first visitor's own arguments."""

@@ -89,6 +89,44 @@ def test_simple_petitions_accept_any_iso_country(app, make_petition, sign_form):
     assert signatures(app)[0].country == "RS"
 
 
+def test_the_country_list_speaks_the_readers_language_and_keeps_a_choice_shown_with_an_error(
+    app, petition_id, make_petition, client
+):
+    from petition.rules.countries import iso_countries
+
+    make_petition(slug="cameras", rules="simple", goal=10_000)
+    page = client.get("/p/cameras?lang=de").text
+    options = re.findall(r"<option[^>]*>[^<]*</option>", page)
+    assert len(options) == 1 + len(iso_countries()) and '<option value="RS">Serbien</option>' in options
+    assert re.findall(r"<option selected[^>]*>", page) == ['<option selected value="">'], "the prompt, till chosen"
+    fields = form_fields(country="RS", consent=None, form_token=form_token_of(page))
+    again = client.post("/p/cameras/sign?lang=de", data=fields)
+    assert again.status_code == 422
+    chosen = re.findall(r"<option selected[^>]*>[^<]*</option>", again.text)
+    assert chosen == ['<option selected value="RS">Serbien</option>']
+    eci_page = client.get("/p/demo?lang=fr").text
+    assert len(re.findall(r"<option ", eci_page)) == 1 + 27 and '<option value="DE">Allemagne</option>' in eci_page
+
+
+def test_the_country_list_has_wtforms_own_markup(app):
+    """The cached options (forms.CountrySelect) against WTForms' own Select, which rendered them before."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms.widgets import Select
+
+    from petition.public.forms import SignForm
+    from petition.rules import eci
+    from petition.rules.countries import iso_countries
+
+    for lang in ("en", "de", "el"):
+        for countries, is_eci in ((frozenset(eci.member_states()), True), (iso_countries(), False)):
+            for chosen in (None, "DE", "de", "EL", "XX", "", '"><script>'):
+                with app.test_request_context(f"/?lang={lang}"):
+                    formdata = None if chosen is None else MultiDict({"country": chosen})
+                    form = SignForm(formdata=formdata, allowed_countries=countries, locale=lang, eci=is_eci)
+                    for attributes in ({}, {"required": True, "aria-describedby": "country-error country-hint"}):
+                        assert str(form.country(**attributes)) == str(Select()(form.country, **attributes))
+
+
 def test_the_response_is_the_same_for_new_pending_and_confirmed_addresses(app, petition_id, sign_form, client, outbox):
     first = sign_form(email="ana@example.org")
     again_pending = sign_form(email="ana@example.org")

@@ -68,17 +68,26 @@ def _render_petition_page(slug: str, source: str) -> CachedPage:
     return CachedPage(petition.id, html)
 
 
+# Stands for the campaign code (`?source=`) in a page rendered for every code. It matches SOURCE_CODE,
+# so it goes through the form field and the language links' URLs unchanged, as any code then does.
+_SOURCE_SLOT = "source-slot-3f9d2b"
+
+
 @bp.get("/p/<slug>")
 def petition_page(slug: str):
-    """Everyone sees the same page but for their form token, so the page is rendered at most once a
-    second per process (see public_cache) and each visitor's token is put in on the way out."""
+    """Everyone sees the same page but for their form token and campaign code, so the page is rendered
+    at most once a second per process (see public_cache) and language, once without a code and once
+    for all codes, and each visitor's token and code are put in on the way out. (Keyed by the code
+    itself, a partner's many newsletters, or made-up codes, would each cost a rendering.)"""
     source = request.args.get("source", "")
     if source and not SOURCE_CODE.match(source):
         source = ""  # it would be dropped when the form is sent anyway
+    rendered_for = _SOURCE_SLOT if source else ""
     page = public_cache().get_or_make(
-        ("page", slug, source, str(get_locale())), lambda: _render_petition_page(slug, source)
+        ("page", slug, rendered_for, str(get_locale())), lambda: _render_petition_page(slug, rendered_for)
     )
-    return form_token.fill_slot(page.html, page.petition_id)
+    html = page.html.replace(_SOURCE_SLOT, source) if source else page.html
+    return form_token.fill_slot(html, page.petition_id)
 
 
 @bp.post("/p/<slug>/sign")
