@@ -1,6 +1,7 @@
 """Accessibility of the public pages in Chromium: axe-core finds nothing, and a keyboard alone can sign and confirm."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.axe import assert_no_axe_violations, axe_violations, require_axe
 from tests.helpers.catalogues import translator
@@ -84,19 +85,21 @@ def test_a_keyboard_alone_can_sign_and_confirm(i18n_page, i18n_live_url, petitio
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
     page.wait_for_selector(".error-summary")
-    # `autofocus` is applied once the page has loaded; on a busy machine that is a moment later.
-    page.wait_for_function("document.activeElement.classList.contains('error-summary')", timeout=5000)
+    # Chromium applies `autofocus` only once the page's style sheet has loaded: on a busy machine, a
+    # moment after the page is there. Wait for the whole page, then for the focus. (`expect` polls
+    # without `eval`, which the page's CSP forbids; `wait_for_function` with a string needs it as soon
+    # as its first try fails.)
+    page.wait_for_load_state("load")
+    expect(page.locator(".error-summary")).to_be_focused()
     tab_to(page, '.error-summary a[href="#first_name"]')
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "first_name"
 
-    page.keyboard.type("Jürgen")
-    page.keyboard.press("Tab")
-    page.keyboard.type("Weiß")
-    page.keyboard.press("Tab")
-    page.keyboard.type("juergen@example.org")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "country"
+    for field, text in (("#first_name", "Jürgen"), ("#last_name", "Weiß"), ("#email", "juergen@example.org")):
+        expect(page.locator(field)).to_be_focused()
+        page.keyboard.type(text)
+        expect(page.locator(field)).to_have_value(text)
+        page.keyboard.press("Tab")
+    expect(page.locator("#country")).to_be_focused()
     page.keyboard.type("Deutschland")  # type-ahead in a focused select picks the country
     assert page.evaluate("document.activeElement.value") == "DE"
     tab_to(page, "#eligible")
@@ -116,8 +119,7 @@ def test_a_keyboard_alone_can_sign_and_confirm(i18n_page, i18n_live_url, petitio
     tab_to(page, "main button[type=submit]")
     assert focus_is_visible(page)
     page.keyboard.press("Enter")
-    page.wait_for_selector("h1")
-    assert page.locator("h1").inner_text() == de.gettext("Thank you: your signature is confirmed")
+    expect(page.locator("h1")).to_have_text(de.gettext("Thank you: your signature is confirmed"))
     assert page.evaluate("document.documentElement.lang") == "de"
 
 
