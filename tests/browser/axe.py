@@ -28,6 +28,9 @@ def require_axe() -> str:
 
 def axe_violations(page, context: str | None = None, tags: list[str] | None = None) -> list[dict]:
     """Runs axe on the page (or on the element a CSS selector names) and returns its violations."""
+    # Once the page has loaded: a page a click led to is there before its style sheet (on a busy machine,
+    # long enough for axe to judge the colours and layout of the unstyled page).
+    page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, which our Content-Security-Policy (rightly) does not
         # let a <script> tag do; the page under test keeps its real headers.
